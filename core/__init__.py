@@ -1,0 +1,1 @@
+"""eAccounting Link's service layer: everything the dashboard and the CLI do, without Streamlit."""

@@ -1,0 +1,79 @@
+"""The composition root: settings, database engine, token cipher and the Visma clients, built once per process.
+
+``build_runtime()`` is what the dashboard caches with ``st.cache_resource`` and what every CLI command starts with.
+Everything in it is thread-safe and shared; per-request state never lives here.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy.engine import Engine
+
+from core.crypto import TokenCipher, resolve_encryption_key
+from core.db import make_engine, migrate
+from core.settings import PRODUCTION_IDENTITY_URL, Settings, load_settings
+
+
+def default_actor() -> str:
+    """Who acts when nobody is named: the OS user at this host (the CLI and the worker)."""
+    try:
+        user = os.getlogin()
+    except OSError:
+        user = os.environ.get("USER", "system")
+    return f"{user}@{socket.gethostname()}"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    cipher: TokenCipher
+    sandbox_url: str | None = None
+    _closers: list = field(default_factory=list, repr=False)
+
+    @cached_property
+    def visma(self):
+        """The eAccounting API client (one connection pool per process)."""
+        from core.visma import VismaClient
+
+        client = VismaClient(self.settings.api_url)
+        self._closers.append(client.close)
+        return client
+
+    @cached_property
+    def oauth(self):
+        """The Visma identity server client (Authlib)."""
+        from core.oauth import VismaOAuth
+
+        client = VismaOAuth(self.settings)
+        self._closers.append(client.close)
+        return client
+
+    def close(self) -> None:
+        for close in reversed(self._closers):
+            close()
+        self._closers.clear()
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings | None = None, *, migrate_schema: bool = True, start_sandbox: bool = True) -> Runtime:
+    """Build the runtime: in demo mode start or reuse the shared sandbox and point the Visma URLs at it; migrate."""
+    settings = settings or load_settings()
+    sandbox_url = None
+    if settings.demo_mode and settings.identity_url != PRODUCTION_IDENTITY_URL:
+        # Demo mode pointed at a sandbox started elsewhere (tests, or `python -m sandbox` run by hand).
+        sandbox_url = settings.identity_url
+    elif settings.demo_mode and start_sandbox:
+        from core.demo_runtime import ensure_sandbox
+
+        sandbox_url = ensure_sandbox(settings)
+        settings = settings.with_visma_urls(sandbox_url, f"{sandbox_url}/v2")
+    engine = make_engine(settings.database_url)
+    if migrate_schema:
+        migrate(engine)
+    cipher = TokenCipher(resolve_encryption_key(settings))
+    return Runtime(settings=settings, engine=engine, cipher=cipher, sandbox_url=sandbox_url)

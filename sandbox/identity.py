@@ -1,0 +1,431 @@
+"""The identity server: Visma Online IdentityServer's paths and behaviour (visma-eaccounting.md §1, F1–F15).
+
+Flow: ``GET /connect/authorize`` checks client, redirect URI and scopes (an error page, never a redirect to an
+unregistered URI), opens a *login transaction* (a server-side record whose opaque id travels in a hidden field) and
+shows the login page; then the company choice (skipped when the user has a default company, as Visma does, F15),
+then the consent page (Allow / Deny). Allow redirects with a one-time code valid 5 minutes (F10).
+
+``POST /connect/token`` serves ``authorization_code`` and ``refresh_token`` with Basic or form client authentication
+(F2). Refresh tokens rotate single-use by default; a client can be switched to reusable tokens (F13).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from sandbox import clock, model, tokens
+from sandbox.store import Store, Tx
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(str(Path(__file__).parent / "templates")), autoescape=select_autoescape(["html"])
+)
+
+LOGIN_TX_LIFETIME = 15 * 60
+SSO_COOKIE = "vo_session"
+WRONG_LOGIN = "The e-mail address or password is incorrect."
+
+SCOPES: dict[str, str] = {
+    "ea:api": "Use the Visma eAccounting API on your behalf",
+    "offline_access": "Stay connected when you are not using the application (offline access)",
+    "ea:accounting": "Read and create bookkeeping: vouchers, accounts, fiscal years and cost centres",
+    "ea:accounting_readonly": "Read bookkeeping: vouchers, accounts, fiscal years and cost centres",
+    "ea:sales": "Read and change sales data and company settings",
+    "ea:sales_readonly": "Read sales data and company settings",
+    "ea:purchase": "Read and change purchase data",
+    "ea:purchase_readonly": "Read purchase data",
+    "ea:settings": "Read and change settings",
+    "ea:settings_readonly": "Read settings",
+    "openid": "Know who you are",
+    "profile": "Read your name",
+    "email": "Read your e-mail address",
+}
+ESERVICE_GUID = "44643EB1-3F76-4C1C-A672-402AE8085934"
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def issuer(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _page(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    html = TEMPLATES.get_template(name).render(**ctx)
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _error_page(error: str, message: str, status: int = 400) -> HTMLResponse:
+    return _page("error.html", status, title="Error", error=error, message=message)
+
+
+def _redirect(uri: str, params: dict[str, str | None]) -> RedirectResponse:
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    sep = "&" if "?" in uri else "?"
+    return RedirectResponse(f"{uri}{sep}{query}", status_code=302)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# authorize → login → choose → consent
+
+
+async def authorize(request: Request) -> Response:
+    q = request.query_params
+    client_id = q.get("client_id", "")
+    redirect_uri = q.get("redirect_uri", "")
+    with _store(request).tx() as tx:
+        client = tx.get("client", client_id)
+        if client is None:
+            return _error_page("invalid_client", "Unknown client. The application is not registered.")
+        if redirect_uri not in client["redirect_uris"]:
+            return _error_page("invalid_request", "Invalid redirect_uri: it is not registered for this application.")
+        scopes = q.get("scope", "").split()
+        unknown = [s for s in scopes if s not in SCOPES]
+        if not scopes or unknown:
+            return _error_page("invalid_scope", f"Invalid scope: {', '.join(unknown) or '(none requested)'}.")
+        state = q.get("state")
+        if q.get("response_type") != "code":
+            return _redirect(redirect_uri, {"error": "unsupported_response_type", "state": state})
+        challenge = q.get("code_challenge")
+        method = q.get("code_challenge_method") or ("plain" if challenge else None)
+        if challenge and method not in ("S256", "plain"):
+            return _redirect(redirect_uri, {"error": "invalid_request",
+                                            "error_description": "code_challenge_method must be S256 or plain",
+                                            "state": state})
+        if challenge and not 43 <= len(challenge) <= 128:
+            return _redirect(redirect_uri, {"error": "invalid_request",
+                                            "error_description": "code_challenge length must be 43 to 128",
+                                            "state": state})
+        prompt = q.get("prompt", "").split()
+        login_tx = {
+            "client": client_id, "redirect_uri": redirect_uri, "scopes": scopes, "state": state,
+            "challenge": challenge, "method": method, "prompt": prompt, "acr": q.get("acr_values", "").split(),
+            "user": None, "company": None, "auth_time": None, "expires": clock.now_ts(tx) + LOGIN_TX_LIFETIME,
+        }
+        tx_id = secrets.token_urlsafe(24)
+        session_user = None if "login" in prompt else _sso_user(tx, request.cookies.get(SSO_COOKIE))
+        if "none" in prompt:
+            if session_user is None:
+                return _redirect(redirect_uri, {"error": "login_required", "state": state})
+            return _redirect(redirect_uri, {"error": "consent_required", "state": state})
+        if session_user is not None:
+            login_tx["user"] = session_user
+            login_tx["auth_time"] = clock.now_ts(tx)
+            tx.put("tx", tx_id, login_tx)
+            return _next_step(tx, tx_id, login_tx)
+        tx.put("tx", tx_id, login_tx)
+        return _login_page(tx_id, client["name"])
+
+
+def _login_page(tx_id: str, client_name: str, error: str | None = None, email: str = "") -> HTMLResponse:
+    return _page("login.html", title="Log in", tx=tx_id, action="/connect/login", client_name=client_name,
+                 error=error, email=email)
+
+
+def _sso_user(tx: Tx, cookie: str | None) -> str | None:
+    if not cookie:
+        return None
+    sso = tx.get("sso", cookie)
+    if sso is None:
+        return None
+    user = tx.get("user", sso["user"])
+    if user is None or user["generation"] != sso["generation"]:
+        return None
+    return sso["user"]
+
+
+def _load_tx(tx: Tx, tx_id: str) -> dict[str, Any] | None:
+    doc = tx.get("tx", tx_id) if tx_id else None
+    if doc is None or doc["expires"] <= clock.now_ts(tx):
+        return None
+    return doc
+
+
+def _expired_page() -> HTMLResponse:
+    return _error_page("login_expired", "Your login session has expired or is unknown. Start again from the application.")
+
+
+async def login(request: Request) -> Response:
+    form = await request.form()
+    tx_id = str(form.get("tx", ""))
+    email = str(form.get("email", "")).strip().lower()
+    password = str(form.get("password", ""))
+    with _store(request).tx() as tx:
+        doc = _load_tx(tx, tx_id)
+        if doc is None:
+            return _expired_page()
+        client = tx.get("client", doc["client"]) or {}
+        user = tx.get("user", email)
+        if user is None or not model.check_password(password, user["password"]):
+            return _login_page(tx_id, client.get("name", ""), error=WRONG_LOGIN, email=email)
+        doc["user"] = email
+        doc["auth_time"] = clock.now_ts(tx)
+        tx.put("tx", tx_id, doc)
+        sso_id = secrets.token_urlsafe(24)
+        tx.put("sso", sso_id, {"user": email, "generation": user["generation"]})
+        response = _next_step(tx, tx_id, doc)
+    response.set_cookie(SSO_COOKIE, sso_id, httponly=True, samesite="lax", path="/")
+    return response
+
+
+def _next_step(tx: Tx, tx_id: str, doc: dict[str, Any]) -> Response:
+    """After login: the company choice, unless a default company (F15) or a single company decides it."""
+    user = tx.get("user", doc["user"])
+    assert user is not None
+    companies = [c for c in (tx.get("company", cid) for cid in user["companies"]) if c is not None]
+    settings = model.settings(tx)
+    force = settings["honour_forceselectcompany"] and "forceselectcompany:true" in doc["acr"] and "login" in doc["prompt"]
+    if user.get("default_company") and not force:
+        doc["company"] = user["default_company"]
+    elif len(companies) == 1 and "select_account" not in doc["prompt"]:
+        doc["company"] = companies[0]["id"]
+    if doc["company"] is None:
+        tx.put("tx", tx_id, doc)
+        return _page("choose.html", title="Choose a company", tx=tx_id, action="/connect/choose", email=user["email"],
+                     companies=[{"id": c["id"], "name": c["name"]} for c in companies])
+    tx.put("tx", tx_id, doc)
+    return _consent_page(tx, tx_id, doc)
+
+
+def _consent_page(tx: Tx, tx_id: str, doc: dict[str, Any]) -> HTMLResponse:
+    client = tx.get("client", doc["client"]) or {}
+    company = tx.get("company", doc["company"]) or {}
+    return _page("consent.html", title="Allow access", tx=tx_id, action="/connect/consent",
+                 client_name=client.get("name", doc["client"]), company_name=company.get("name", ""),
+                 email=doc["user"], scopes=[SCOPES[s] for s in doc["scopes"]])
+
+
+async def choose(request: Request) -> Response:
+    form = await request.form()
+    tx_id = str(form.get("tx", ""))
+    company_id = str(form.get("company_id", ""))
+    with _store(request).tx() as tx:
+        doc = _load_tx(tx, tx_id)
+        if doc is None or doc["user"] is None:
+            return _expired_page()
+        user = tx.get("user", doc["user"]) or {}
+        if company_id not in user.get("companies", []):
+            return _error_page("invalid_request", "That company is not one of yours. Choose a company from the list.")
+        doc["company"] = company_id
+        tx.put("tx", tx_id, doc)
+        return _consent_page(tx, tx_id, doc)
+
+
+async def consent(request: Request) -> Response:
+    form = await request.form()
+    tx_id = str(form.get("tx", ""))
+    decision = str(form.get("decision", ""))
+    with _store(request).tx() as tx:
+        doc = _load_tx(tx, tx_id)
+        if doc is None or doc["user"] is None or doc["company"] is None:
+            return _expired_page()
+        tx.delete("tx", tx_id)
+        if decision != "allow":
+            return _redirect(doc["redirect_uri"], {"error": "access_denied", "state": doc["state"]})
+        code = tokens.issue_code(tx, {
+            "client": doc["client"], "redirect_uri": doc["redirect_uri"], "scopes": doc["scopes"], "user": doc["user"],
+            "company": doc["company"], "challenge": doc["challenge"], "method": doc["method"],
+            "auth_time": doc["auth_time"],
+        })
+        return _redirect(doc["redirect_uri"], {"code": code, "scope": " ".join(doc["scopes"]), "state": doc["state"],
+                                               "iss": issuer(request)})
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# token, revocation, discovery
+
+
+def _oauth_error(error: str, description: str, status: int = 400) -> JSONResponse:
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="identity"'
+    return JSONResponse({"error": error, "error_description": description}, status_code=status, headers=headers)
+
+
+def _client_auth(tx: Tx, request: Request, form: Any) -> tuple[dict[str, Any] | None, JSONResponse | None]:
+    """HTTP Basic (client_secret_basic) or form fields (client_secret_post), never both."""
+    header = request.headers.get("authorization", "")
+    form_id, form_secret = form.get("client_id"), form.get("client_secret")
+    if header.lower().startswith("basic "):
+        if form_secret:
+            return None, _oauth_error("invalid_request", "Use one client authentication method, not two.")
+        try:
+            raw = base64.b64decode(header[6:].strip()).decode()
+            cid, secret = (unquote(p.replace("+", " ")) for p in raw.split(":", 1))
+        except (ValueError, UnicodeDecodeError):
+            return None, _oauth_error("invalid_client", "Malformed Basic credentials.", 401)
+    elif form_id and form_secret:
+        cid, secret = str(form_id), str(form_secret)
+    else:
+        return None, _oauth_error("invalid_client", "Client authentication is required.", 401)
+    client = tx.get("client", cid)
+    if client is None or not secrets.compare_digest(client["secret"], secret):
+        return None, _oauth_error("invalid_client", "Unknown client or wrong client secret.", 401)
+    return client, None
+
+
+def _pkce_ok(challenge: str, method: str, verifier: str) -> bool:
+    if method == "S256":
+        digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        return secrets.compare_digest(digest, challenge)
+    return secrets.compare_digest(verifier, challenge)
+
+
+def _token_response(body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+async def token(request: Request) -> Response:
+    form = await request.form()
+    with _store(request).tx() as tx:
+        client, err = _client_auth(tx, request, form)
+        if err is not None:
+            return err
+        assert client is not None
+        grant = str(form.get("grant_type", ""))
+        if grant == "authorization_code":
+            result = _grant_code(tx, client, form, issuer(request))
+        elif grant == "refresh_token":
+            result = _grant_refresh(tx, client, form, issuer(request))
+        else:
+            return _oauth_error("unsupported_grant_type", f"Grant type '{grant}' is not supported.")
+        if isinstance(result, dict):
+            tx.bump("token_grants", grant)
+            return _token_response(result)
+        tx.bump("token_failures", grant)
+        return result
+
+
+def _grant_code(tx: Tx, client: dict[str, Any], form: Any, iss: str) -> dict[str, Any] | JSONResponse:
+    code = str(form.get("code", ""))
+    doc = tx.get("code", code) if code else None
+    if doc is None:
+        return _oauth_error("invalid_grant", "The authorization code is invalid.")
+    if doc["client"] != client["id"]:
+        return _oauth_error("invalid_grant", "The authorization code was issued to another client.")
+    if doc["used"]:
+        tokens.revoke_code_grants(tx, code)
+        return _oauth_error("invalid_grant", "The authorization code has already been used.")
+    if doc["expires"] <= clock.now_ts(tx):
+        return _oauth_error("invalid_grant", "The authorization code has expired.")
+    if str(form.get("redirect_uri", "")) != doc["redirect_uri"]:
+        return _oauth_error("invalid_grant", "redirect_uri does not match the one of the authorization request.")
+    verifier = form.get("code_verifier")
+    if doc["challenge"]:
+        if not verifier or not _pkce_ok(doc["challenge"], doc["method"], str(verifier)):
+            return _oauth_error("invalid_grant", "The PKCE code_verifier does not match the code_challenge.")
+    elif verifier:
+        return _oauth_error("invalid_grant", "A code_verifier was sent but the authorization request had no challenge.")
+    doc["used"] = True
+    tx.put("code", code, doc)
+    user = tx.get("user", doc["user"])
+    if user is None:
+        return _oauth_error("invalid_grant", "The user no longer exists.")
+    return tokens.issue_tokens(tx, client=client["id"], user=doc["user"], company=doc["company"], scopes=doc["scopes"],
+                               family=None, issuer=iss, code=code, auth_time=doc["auth_time"])
+
+
+def _grant_refresh(tx: Tx, client: dict[str, Any], form: Any, iss: str) -> dict[str, Any] | JSONResponse:
+    value = str(form.get("refresh_token", ""))
+    doc = tx.get("rt", value) if value else None
+    if doc is None or doc["client"] != client["id"]:
+        return _oauth_error("invalid_grant", "The refresh token is invalid.")
+    if doc["revoked"]:
+        return _oauth_error("invalid_grant", "The refresh token has been revoked.")
+    if doc["used"]:
+        if model.settings(tx)["revoke_family_on_refresh_reuse"]:
+            tokens.revoke_family(tx, doc["family"])
+        return _oauth_error("invalid_grant", "The refresh token has already been used.")
+    if doc["expires"] <= clock.now_ts(tx):
+        return _oauth_error("invalid_grant", "The refresh token has expired.")
+    user = tx.get("user", doc["user"])
+    if user is None or user["generation"] != doc["generation"]:
+        return _oauth_error("invalid_grant", "The refresh token is no longer valid (the user's password changed).")
+    scopes = doc["scopes"]
+    asked = str(form.get("scope", "")).split()
+    if asked:
+        if not set(asked) <= set(scopes):
+            return _oauth_error("invalid_scope", "The requested scope exceeds the scope of the grant.")
+        scopes = [s for s in scopes if s in asked]
+    reusable = client.get("refresh_token_mode") == "reusable"
+    if not reusable:
+        doc["used"] = True
+        tx.put("rt", value, doc)
+    return tokens.issue_tokens(tx, client=client["id"], user=doc["user"], company=doc["company"], scopes=scopes,
+                               family=doc["family"], issuer=iss, refresh=value if reusable else None,
+                               code=doc.get("code"), auth_time=doc.get("auth_time"))
+
+
+async def revocation(request: Request) -> Response:
+    """RFC 7009: 200 with an empty body, also for unknown tokens; a refresh token takes its whole grant with it."""
+    form = await request.form()
+    with _store(request).tx() as tx:
+        client, err = _client_auth(tx, request, form)
+        if err is not None:
+            return err
+        assert client is not None
+        value = str(form.get("token", ""))
+        if not value:
+            return _oauth_error("invalid_request", "The token parameter is missing.")
+        rt = tx.get("rt", value)
+        if rt is not None and rt["client"] == client["id"]:
+            tokens.revoke_family(tx, rt["family"])
+        else:
+            jti = tokens.find_access_jti(tx, value)
+            at = tx.get("at", jti) if jti else None
+            if at is not None and at["client"] == client["id"] and tokens.access_token_record(tx, value) is not None:
+                at["revoked"] = True
+                tx.put("at", jti, at)
+        tx.bump("revocations", "token")
+    return Response(status_code=200)
+
+
+async def discovery(request: Request) -> Response:
+    """Visma's discovery values (visma-eaccounting.md §1, captured document [A2]), with this server's base URL."""
+    base = issuer(request)
+    return JSONResponse({
+        "issuer": base,
+        "jwks_uri": f"{base}/.well-known/openid-configuration/jwks",
+        "authorization_endpoint": f"{base}/connect/authorize",
+        "token_endpoint": f"{base}/connect/token",
+        "userinfo_endpoint": f"{base}/connect/userinfo",
+        "end_session_endpoint": f"{base}/connect/endsession",
+        "check_session_iframe": f"{base}/connect/checksession",
+        "revocation_endpoint": f"{base}/connect/revocation",
+        "introspection_endpoint": f"{base}/connect/introspect",
+        "device_authorization_endpoint": f"{base}/connect/deviceauthorization",
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": True,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "scopes_supported": list(SCOPES),
+        "claims_supported": ["sub", "name", "email", "customer_id", "customer_name", "customer_no", "orgno",
+                             "customer_country_code"],
+        "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token", "implicit",
+                                  "urn:ietf:params:oauth:grant-type:device_code",
+                                  "urn:openid:params:grant-type:ciba", "act_as"],
+        "response_types_supported": ["code", "token", "id_token", "id_token token", "code id_token", "code token",
+                                     "code id_token token"],
+        "response_modes_supported": ["form_post", "query", "fragment"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "subject_types_supported": ["public"],
+        "code_challenge_methods_supported": ["plain", "S256"],
+        "request_parameter_supported": True,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "authorization_response_iss_parameter_supported": True,
+    })
+
+
+async def jwks(request: Request) -> Response:
+    """No public keys: the sandbox signs with a shared secret (see sandbox/tokens.py)."""
+    return JSONResponse({"keys": []})

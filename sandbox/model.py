@@ -1,0 +1,159 @@
+"""Seeding, reset and company states: the data behind both hosts.
+
+A company's *state* (docs/architecture.md "Company states") is a label plus the data change that produces the
+behaviour: ``no_fiscal_year`` hides the fiscal years that reach today (on the sandbox clock), ``year_locked`` locks the
+fiscal years, ``period_locked`` sets ``AccountingLockedTo``; the others are checked by the API on each call. Switching
+back to ``ok`` undoes the data change, so a demo can show an error and then its fix.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import os
+import secrets
+from copy import deepcopy
+from datetime import date
+from typing import Any
+
+from sandbox import clock, seed
+from sandbox.store import Tx
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    # visma-eaccounting.md §8: Visma's spec lists only the sales scopes for companysettings; strict by default.
+    "companysettings_accepts_accounting": False,
+    # $pagesize above 1000: "error" (400 6000, strict) or "clamp" (answer with 1000 a page).
+    "pagesize_over_max": "error",
+    # Rate-limit key: Visma says "per client and URL" (fleet-wide, strict); "client_company_url" counts per company too.
+    "rate_limit_scope": "client_url",
+    # Visma documents no Retry-After header on 429; off by default.
+    "retry_after_header": False,
+    # Refresh-token lifetime is undocumented (§8); Duende's default absolute lifetime, 30 days.
+    "refresh_token_lifetime_seconds": 30 * 24 * 3600,
+    # Reusing a rotated refresh token fails with invalid_grant; revoking the whole family as well is stricter.
+    "revoke_family_on_refresh_reuse": False,
+    # acr_values forceselectcompany:true (legacy) forcing the chooser despite a default company; unconfirmed, off.
+    "honour_forceselectcompany": False,
+    # VoucherDate is optional in the 2026 spec but required in 2023's; strict: required.
+    "require_voucher_date": True,
+    # A voucher row with neither debit nor credit: rejected (strict).
+    "reject_zero_rows": True,
+}
+
+PBKDF2_ROUNDS = 2000  # a sandbox: slow hashing would only slow the tests
+
+
+def hash_password(password: str, salt: str | None = None) -> str:
+    salt = salt or os.urandom(8).hex()
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), PBKDF2_ROUNDS).hex()
+    return f"{salt}${digest}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    salt, _ = stored.split("$", 1)
+    return secrets.compare_digest(hash_password(password, salt), stored)
+
+
+def settings(tx: Tx) -> dict[str, Any]:
+    return {**DEFAULT_SETTINGS, **tx.setting("behaviour", {})}
+
+
+def seed_into(tx: Tx, redirect_uris: list[str] | tuple[str, ...] = ()) -> None:
+    """Write the whole seed (after ``tx.clear_all()`` on reset). Extra redirect URIs are added to the client."""
+    created = clock.now_ts(tx)
+    tx.set_setting("jwt_key", secrets.token_hex(32))
+    tx.set_setting("seeded", True)
+    tx.put(
+        "client",
+        seed.CLIENT_ID,
+        {
+            "id": seed.CLIENT_ID,
+            "secret": seed.CLIENT_SECRET,
+            "name": seed.CLIENT_NAME,
+            "redirect_uris": list(dict.fromkeys([*seed.DEFAULT_REDIRECT_URIS, *redirect_uris])),
+            "refresh_token_mode": "rotating",
+        },
+    )
+    for u in seed.USERS:
+        tx.put("user", u["email"], {**deepcopy(u), "password": hash_password(seed.PASSWORD), "generation": 0})
+    for c in seed.COMPANIES:
+        cid = c["id"]
+        tx.put(
+            "company",
+            cid,
+            {**deepcopy(c), "state": "ok", "faults": dict(seed.DEFAULT_FAULTS), "locked_to": None,
+             "created": created},
+            company=cid,
+        )
+        for year in seed.FISCAL_YEARS:
+            add_fiscal_year(tx, cid, date(year, 1, 1), date(year, 12, 31), created, fy_id=seed.fiscal_year_id(cid, year))
+        for number, name, active, items in seed.COST_CENTERS:
+            cc_id = seed.cost_center_id(cid, number)
+            tx.put("cc", cc_id, {"Id": cc_id, "Number": number, "Name": name, "IsActive": active}, company=cid)
+            for short, item_name, item_active in items:
+                item_id = seed.cost_center_item_id(cid, short)
+                tx.put(
+                    "cci",
+                    item_id,
+                    {"Id": item_id, "CostCenterId": cc_id, "Number": number, "Name": item_name, "ShortName": short,
+                     "IsActive": item_active, "created": created},
+                    company=cid,
+                )
+        set_state(tx, cid, c["state"])
+
+
+def add_fiscal_year(tx: Tx, cid: str, start: date, end: date, created: float, fy_id: str | None = None) -> dict:
+    fy_id = fy_id or seed.derived_id(cid, "fy", start.isoformat(), end.isoformat())
+    fy = {"Id": fy_id, "start": start.isoformat(), "end": end.isoformat(), "locked": False, "hidden": False,
+          "created": created}
+    tx.put("fy", fy_id, fy, company=cid)
+    for number, name, active, cc_allowed in seed.CHART_OF_ACCOUNTS:
+        tx.put(
+            "account",
+            f"{fy_id}:{number}",
+            {"number": number, "name": name, "active": active, "cc_allowed": cc_allowed, "fy": fy_id,
+             "created": created},
+            company=cid,
+        )
+    return fy
+
+
+def reset(tx: Tx) -> None:
+    """Back to the seed; the client's registered redirect URIs survive (a dashboard under test registered its own)."""
+    client = tx.get("client", seed.CLIENT_ID)
+    keep = client["redirect_uris"] if client else []
+    tx.clear_all()
+    seed_into(tx, keep)
+
+
+def last_day_of_month(d: date) -> date:
+    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
+
+
+def set_state(tx: Tx, cid: str, state: str, locked_to: str | None = None) -> dict:
+    """Apply a company state (see the module docstring). Returns the company document."""
+    if state not in seed.STATES:
+        raise ValueError(f"unknown state {state!r}; known: {', '.join(seed.STATES)}")
+    company = tx.get("company", cid)
+    if company is None:
+        raise KeyError(cid)
+    today = clock.today(tx)
+    for fy in tx.list("fy", cid):
+        fy["hidden"] = state == "no_fiscal_year" and date.fromisoformat(fy["end"]) >= today.replace(month=1, day=1)
+        fy["locked"] = state == "year_locked"
+        tx.put("fy", fy["Id"], fy, company=cid)
+    company["state"] = state
+    company["locked_to"] = None
+    if state == "period_locked":
+        company["locked_to"] = locked_to or last_day_of_month(today).isoformat()
+    tx.put("company", cid, company, company=cid)
+    return company
+
+
+def visible_fiscal_years(tx: Tx, cid: str) -> list[dict]:
+    return sorted((fy for fy in tx.list("fy", cid) if not fy["hidden"]), key=lambda f: f["start"])
+
+
+def fiscal_year_for(tx: Tx, cid: str, day: date) -> dict | None:
+    iso_day = day.isoformat()
+    return next((fy for fy in visible_fiscal_years(tx, cid) if fy["start"] <= iso_day <= fy["end"]), None)
