@@ -1,0 +1,87 @@
+"""The ``errors`` sub-commands: ``match TEXT [--json]`` (also from stdin with ``-``) and ``list [--json]``."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from core.cli_errors import errors_app
+from core.troubleshooting import catalogue
+
+runner = CliRunner()
+
+API_MODULE_BODY = (
+    '{"ErrorCode":4002,"DeveloperErrorMessage":"ForbiddenRequestException - No access to module: api_standard",'
+    '"ErrorId":"9d3c6a1e-7b2f-4e0a-8c41-2a6f0b9e3d55","Errors":[]}'
+)
+
+
+def test_match_json_prints_the_contract():
+    result = runner.invoke(errors_app, ["match", API_MODULE_BODY, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert list(data) == ["id", "title", "cause", "solution", "score", "alternatives"]
+    assert data["id"] == "api-module-inactive"
+    assert data["cause"] == (
+        "A possible cause is the selection of a default company in eAccounting. This setting is not allowed within "
+        "the integration."
+    )
+    assert data["solution"] == "Deselect the setting 'default company'."
+    assert 40 <= data["score"] <= 100
+    assert all(set(a) == {"id", "title", "score"} for a in data["alternatives"])
+
+
+def test_match_without_a_known_error_exits_zero_with_null_id():
+    result = runner.invoke(errors_app, ["match", "The weather is lovely today.", "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["id"] is None and data["title"] is None and data["score"] == 0.0
+
+
+def test_match_reads_stdin_for_dash():
+    text = "Visma Integration Error Message: One or more errors occurred. Resource not found: fiscalYearId\n"
+    result = runner.invoke(errors_app, ["match", "-", "--json"], input=text)
+    assert result.exit_code == 0
+    assert json.loads(result.output)["id"] == "fiscal-year-missing"
+
+
+def test_match_human_output_shows_title_cause_solution_and_alternatives():
+    result = runner.invoke(errors_app, ["match", API_MODULE_BODY])
+    assert result.exit_code == 0
+    out = result.output
+    assert "[api-module-inactive]" in out
+    assert "Cause:" in out and "default company" in out
+    assert "Solution:" in out and "Deselect the setting 'default company'." in out
+    assert "Other possibilities:" in out and "[module-no-access]" in out
+    assert "Traceback" not in out
+
+
+def test_match_human_output_for_no_known_error():
+    result = runner.invoke(errors_app, ["match", "OK"])
+    assert result.exit_code == 0
+    assert "No known error" in result.output
+
+
+def test_list_json_prints_the_whole_catalogue():
+    result = runner.invoke(errors_app, ["list", "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert [d["id"] for d in data] == [e.id for e in catalogue()]
+    first = data[0]
+    required = {"id", "title", "patterns", "codes", "oauth_errors", "http_statuses", "cause", "solution", "fix_in"}
+    assert required | {"severity", "example"} <= set(first)
+
+
+def test_list_human_output_is_a_table():
+    result = runner.invoke(errors_app, ["list"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].split()[:3] == ["ID", "FIX", "IN"]
+    assert any(line.startswith("ledger-empty ") for line in lines)
+    assert f"{len(catalogue())} entries" in result.output
+
+
+def test_no_command_shows_help():
+    result = runner.invoke(errors_app, [])
+    assert "match" in result.output and "list" in result.output
