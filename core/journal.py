@@ -67,6 +67,7 @@ MAX_AMOUNT = Decimal("9999999999.99")
 CENT = Decimal("0.01")
 HALF_CENT = Decimal("0.005")
 ZERO = Decimal(0)
+ZERO_CENTS = Decimal("0.00")
 _MARKER_PREFIX = "ELX-"
 _MARKER_END = "#"
 _MORE = " e.a."  # "en andere": more components than fit in the text
@@ -409,8 +410,8 @@ def build_voucher(
             voucher_rows.append(
                 VoucherRow(
                     account_number=account,
-                    debit=amount if side == "debit" else ZERO,
-                    credit=amount if side == "credit" else ZERO,
+                    debit=amount if side == "debit" else ZERO_CENTS,
+                    credit=amount if side == "credit" else ZERO_CENTS,
                     transaction_text=text,
                     cost_center_item_id=item,
                 )
