@@ -46,7 +46,10 @@ def msg_4026(day: str) -> str:
 
 
 def msg_4038(day: str) -> str:
-    return f"VoucherDateIsInLockedYearException - The voucher date {day} is in a fiscal year that is locked for accounting."
+    return (
+        f"VoucherDateIsInLockedYearException - The voucher date {day} is in a fiscal year that is locked for "
+        "accounting."
+    )
 
 
 def msg_cost_center_not_allowed(account: int | str) -> str:
@@ -54,7 +57,10 @@ def msg_cost_center_not_allowed(account: int | str) -> str:
 
 
 def msg_unbalanced(debit: str, credit: str) -> str:
-    return f"DataModelValidationError - The voucher is not balanced: total debit {debit} does not equal total credit {credit}."
+    return (
+        f"DataModelValidationError - The voucher is not balanced: total debit {debit} does not equal total credit "
+        f"{credit}."
+    )
 
 
 def msg_5006(short_name: str) -> str:

@@ -151,7 +151,9 @@ def _load_tx(tx: Tx, tx_id: str) -> dict[str, Any] | None:
 
 
 def _expired_page() -> HTMLResponse:
-    return _error_page("login_expired", "Your login session has expired or is unknown. Start again from the application.")
+    return _error_page(
+        "login_expired", "Your login session has expired or is unknown. Start again from the application."
+    )
 
 
 async def login(request: Request) -> Response:
@@ -183,7 +185,9 @@ def _next_step(tx: Tx, tx_id: str, doc: dict[str, Any]) -> Response:
     assert user is not None
     companies = [c for c in (tx.get("company", cid) for cid in user["companies"]) if c is not None]
     settings = model.settings(tx)
-    force = settings["honour_forceselectcompany"] and "forceselectcompany:true" in doc["acr"] and "login" in doc["prompt"]
+    force = (
+        settings["honour_forceselectcompany"] and "forceselectcompany:true" in doc["acr"] and "login" in doc["prompt"]
+    )
     if user.get("default_company") and not force:
         doc["company"] = user["default_company"]
     elif len(companies) == 1 and "select_account" not in doc["prompt"]:

@@ -86,7 +86,8 @@ def seed_into(tx: Tx, redirect_uris: list[str] | tuple[str, ...] = ()) -> None:
             company=cid,
         )
         for year in seed.FISCAL_YEARS:
-            add_fiscal_year(tx, cid, date(year, 1, 1), date(year, 12, 31), created, fy_id=seed.fiscal_year_id(cid, year))
+            fy_id = seed.fiscal_year_id(cid, year)
+            add_fiscal_year(tx, cid, date(year, 1, 1), date(year, 12, 31), created, fy_id=fy_id)
         for number, name, active, items in seed.COST_CENTERS:
             cc_id = seed.cost_center_id(cid, number)
             tx.put("cc", cc_id, {"Id": cc_id, "Number": number, "Name": name, "IsActive": active}, company=cid)

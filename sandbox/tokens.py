@@ -57,7 +57,8 @@ def issue_tokens(
     jti = uuid.uuid4().hex
     claims = {
         "iss": issuer, "aud": f"{issuer}/resources", "exp": int(now) + ACCESS_TOKEN_LIFETIME, "nbf": int(now),
-        "iat": int(now), "client_id": client, "scope": scopes, "sub": derived_sub(user), "auth_time": int(auth_time or now),
+        "iat": int(now), "client_id": client, "scope": scopes, "sub": derived_sub(user),
+        "auth_time": int(auth_time or now),
         "idp": "local", "customer_id": company, "email": user, "amr": ["pwd"], "jti": jti,
     }
     header = _b64(json.dumps({"alg": "HS256", "typ": "at+jwt"}).encode())

@@ -1,0 +1,361 @@
+"""eAccounting API v2 under ``/v2`` (visma-eaccounting.md §2, §3): Bearer token, one company per token.
+
+Every call goes through ``_guard`` in this order: token (401/4005) → rate limit (429/4010) → latency → forced
+500/503 → scope (403/4006; ``ea:api`` plus one of the operation's scopes, F8) → company state (4011 no user access,
+4004 inactive, 4002 API module off) → read-only user on writes (4019). Responses use the field names and types of
+Visma's OpenAPI document (schemas FiscalYearApi, AccountApi, CostCenterApi, VoucherApi, CompanySettingsApi, the
+``PaginatedResponseOf…`` envelope); the tests validate them against it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sandbox import clock, errors, faults, model, odata, seed, tokens, vouchers
+from sandbox.errors import ApiError
+from sandbox.store import Store, Tx
+
+ACCOUNTING_READ = ["ea:accounting", "ea:accounting_readonly"]
+ACCOUNTING_WRITE = ["ea:accounting"]
+FISCAL_READ = ["ea:sales", "ea:sales_readonly", "ea:accounting", "ea:accounting_readonly"]
+FISCAL_WRITE = ["ea:sales", "ea:accounting"]
+COSTCENTER_READ = ["ea:accounting", "ea:accounting_readonly", "ea:sales", "ea:sales_readonly"]
+SALES_READ = ["ea:sales", "ea:sales_readonly"]
+
+FY_FIELDS = {"Id", "StartDate", "EndDate", "IsLockedForAccounting", "BookkeepingMethod"}
+ACCOUNT_FIELDS = {"Name", "Number", "VatCodeId", "VatCodeDescription", "FiscalYearId", "ReferenceCode", "Type",
+                  "TypeDescription", "ModifiedUtc", "CreatedUtc", "IsActive", "AllowTransactionText",
+                  "IsFirstCostCenterMandatory", "IsProjectAllowed", "IsCostCenterAllowed",
+                  "IsBlockedForManualBooking", "Description"}
+COSTCENTER_FIELDS = {"Name", "Number", "IsActive", "Items", "Id"}
+VOUCHER_FIELDS = {"Id", "VoucherDate", "VoucherText", "Rows", "NumberAndNumberSeries", "NumberSeries",
+                  "ImportedVoucherNumber", "Attachments", "ModifiedUtc", "VoucherType", "SourceId", "CreatedUtc"}
+
+Handler = Callable[[Request, dict[str, Any]], Awaitable[Response]]
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def _json(body: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type="application/json; charset=utf-8")
+
+
+def v2(template: str, scopes: list[str] | None, write: bool = False) -> Callable[[Handler], Callable]:
+    """Wrap a handler with the guard; ``scopes=None`` means the companysettings rule (see ``_required_scopes``)."""
+
+    def deco(fn: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                ctx = await _guard(request, f"{request.method} {template}", scopes, write)
+                return await fn(request, ctx)
+            except ApiError as err:
+                return errors.error_response(err)
+
+        return endpoint
+
+    return deco
+
+
+def _required_scopes(tx: Tx, scopes: list[str] | None) -> list[str]:
+    if scopes is not None:
+        return scopes
+    if model.settings(tx)["companysettings_accepts_accounting"]:
+        return SALES_READ + ACCOUNTING_READ
+    return SALES_READ
+
+
+async def _guard(request: Request, call: str, scopes: list[str] | None, write: bool) -> dict[str, Any]:
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    # Refusals are decided inside the transaction but raised after it commits, so that the call and rate-limit
+    # counters of /_sandbox/stats also count the calls that were refused.
+    refusal: ApiError | None = None
+    with _store(request).tx() as tx:
+        tx.bump("api_calls", call)
+        rec = tokens.access_token_record(tx, token) if token else None
+        company = tx.get("company", rec["company"]) if rec is not None else None
+        if rec is None or company is None:
+            refusal = ApiError(401, 4005, errors.MSG_401)
+        else:
+            try:
+                faults.check_rate_limit(tx, company, rec["client"], request.url.path)
+            except ApiError as err:
+                refusal = err
+    if refusal is not None:
+        raise refusal
+    await faults.apply_latency(company)
+    faults.check_http_error(company)
+    with _store(request).tx(write=False) as tx:
+        needed = _required_scopes(tx, scopes)
+    if "ea:api" not in rec["scopes"]:
+        raise ApiError(403, 4006, errors.msg_4006(["ea:api"]))
+    if not set(needed) & set(rec["scopes"]):
+        raise ApiError(403, 4006, errors.msg_4006(needed))
+    state = company["state"]
+    if state == "no_user_access":
+        raise ApiError(403, 4011, errors.MSG_4011)
+    if state == "inactive":
+        raise ApiError(403, 4004, errors.MSG_4004)
+    if state == "api_module_inactive":
+        raise ApiError(403, 4002, errors.MSG_4002)
+    if write and state == "read_only":
+        raise ApiError(403, 4019, errors.MSG_4019)
+    return {"token": rec, "company": company}
+
+
+def _server_time(tx: Tx) -> str:
+    return clock.iso(clock.now(tx))
+
+
+def _page(request: Request, tx: Tx, items: list[dict[str, Any]], fields: set[str]) -> JSONResponse:
+    clamp = model.settings(tx)["pagesize_over_max"] == "clamp"
+    return _json(odata.paginate(items, request.query_params, _server_time(tx), fields, clamp))
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# shapes
+
+
+def fiscal_year_api(fy: dict[str, Any]) -> dict[str, Any]:
+    return {"Id": fy["Id"], "StartDate": clock.iso_date(fy["start"]), "EndDate": clock.iso_date(fy["end"]),
+            "IsLockedForAccounting": fy["locked"], "BookkeepingMethod": 0}
+
+
+def account_api(acc: dict[str, Any]) -> dict[str, Any]:
+    created = clock.iso(acc["created"])
+    return {
+        "Name": acc["name"], "Number": str(acc["number"]), "VatCodeId": None, "VatCodeDescription": None,
+        "FiscalYearId": acc["fy"], "ReferenceCode": None, "TypeDescription": None, "ModifiedUtc": created,
+        "CreatedUtc": created, "IsActive": acc["active"], "AllowTransactionText": True,
+        "IsFirstCostCenterMandatory": False, "IsProjectAllowed": False, "IsCostCenterAllowed": acc["cc_allowed"],
+        "IsBlockedForManualBooking": False, "Description": None,
+    }
+
+
+def cost_center_api(cc: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "Name": cc["Name"], "Number": cc["Number"], "IsActive": cc["IsActive"], "Id": cc["Id"],
+        "Items": [
+            {"CostCenterId": i["CostCenterId"], "Id": i["Id"], "Name": i["Name"], "ShortName": i["ShortName"],
+             "IsActive": i["IsActive"], "CreatedUtc": clock.iso(i["created"])}
+            for i in items if i["CostCenterId"] == cc["Id"]
+        ],
+    }
+
+
+def company_settings_api(company: dict[str, Any]) -> dict[str, Any]:
+    locked_to = company.get("locked_to") or "2024-12-31"
+    return {
+        "Name": company["name"], "Email": None, "Phone": "030-1234567", "MobilePhone": None,
+        "Address1": company["address"], "Address2": None, "CountryCode": "NL", "PostalCode": company["postal"],
+        "City": company["city"], "Website": None, "OurReference": None, "CurrencyCode": "EUR",
+        "TermsOfPaymentId": seed.derived_id(company["id"], "terms"), "CorporateIdentityNumber": company["kvk"],
+        "PeppolId": None, "VatCode": f"NL{company['kvk'][:8]}0B01", "BankGiro": None, "PlusGiro": None,
+        "BankAccount": None, "Iban": None, "AccountNumberDigits": 4, "AccountingLockedTo": clock.iso_date(locked_to),
+        "AccountingLockInterval": 1 if company.get("locked_to") else 0, "Gln": None, "ProductVariant": 1,
+        "TypeOfBusiness": 1, "VatPeriod": 3, "ActivatedModules": ["api_standard", "payroll_integration"],
+        "NextCustomerNumber": 1, "NextSupplierNumber": 1, "NextCustomerInvoiceNumber": 1, "NextQuoteNumber": 1,
+        "NextOrderNumber": 1, "ShowPricesExclVatPC": True, "ShowContributionMargin": False,
+        "HasProportionalVatEnabled": False, "IsPayslipActivated": False, "UsesCostCenter": True,
+        "UsesProject": False, "UsesMoss": False, "UsesPaymentReferenceNumber": False,
+        "UseAutomaticVatCalculation": False, "CompanyStatus": 1, "CompanyIdentifier": company["id"],
+        "ShowCostCenterReminder": False, "ShowProjectReminder": False, "UsesGreenTechnology": False,
+        "UsesTransactionText": True,
+    }
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# endpoints
+
+
+@v2("/v2/companysettings", None)
+async def get_companysettings(request: Request, ctx: dict[str, Any]) -> Response:
+    return _json(company_settings_api(ctx["company"]))
+
+
+@v2("/v2/fiscalyears", FISCAL_READ)
+async def list_fiscalyears(request: Request, ctx: dict[str, Any]) -> Response:
+    with _store(request).tx(write=False) as tx:
+        items = [fiscal_year_api(fy) for fy in model.visible_fiscal_years(tx, ctx["company"]["id"])]
+        return _page(request, tx, items, FY_FIELDS)
+
+
+@v2("/v2/fiscalyears/{id}", FISCAL_READ)
+async def get_fiscalyear(request: Request, ctx: dict[str, Any]) -> Response:
+    with _store(request).tx(write=False) as tx:
+        fy = _fy_or_none(tx, ctx["company"]["id"], request.path_params["id"])
+    if fy is None:
+        return Response(status_code=404)
+    return _json(fiscal_year_api(fy))
+
+
+def _fy_or_none(tx: Tx, cid: str, fy_id: str) -> dict[str, Any] | None:
+    return next((f for f in model.visible_fiscal_years(tx, cid) if f["Id"] == fy_id.lower()), None)
+
+
+@v2("/v2/fiscalyears", FISCAL_WRITE, write=True)
+async def create_fiscalyear(request: Request, ctx: dict[str, Any]) -> Response:
+    """Create a fiscal year (4020 overlap, 4021 longer than 18 months, 4022 end not a month end).
+
+    Re-creating a year that the ``no_fiscal_year`` state hid brings it back (with its chart of accounts): the fix the
+    vendor's article gives, "create the fiscal year", works in a demo.
+    """
+    body = vouchers.parse_body(await request.body())
+    start = _body_date(body, "StartDate")
+    end = _body_date(body, "EndDate")
+    if end < start:
+        raise errors.validation_error("EndDate", "The EndDate must be after the StartDate.")
+    if end != model.last_day_of_month(end):
+        return errors.error_response(ApiError(400, 4022, "FiscalYearEndDateMustBeLastDayOfMonth - The end date of "
+                                              "the fiscal year must be the last day of a month."))
+    if (end.year - start.year) * 12 + end.month - start.month + 1 > 18:
+        return errors.error_response(ApiError(400, 4021, "FiscalYearMaximumPeriodExceeded - A fiscal year can be "
+                                              "at most 18 months long."))
+    cid = ctx["company"]["id"]
+    with _store(request).tx() as tx:
+        hidden = [f for f in tx.list("fy", cid) if f["hidden"]]
+        for fy in model.visible_fiscal_years(tx, cid):
+            if fy["start"] <= end.isoformat() and start.isoformat() <= fy["end"]:
+                return errors.error_response(ApiError(400, 4020, "FiscalYearIsOverlappingOtherYear - The fiscal year "
+                                                      "overlaps another fiscal year."))
+        same = next((f for f in hidden if f["start"] == start.isoformat() and f["end"] == end.isoformat()), None)
+        if same is not None:
+            same["hidden"] = False
+            tx.put("fy", same["Id"], same, company=cid)
+            fy = same
+        else:
+            fy = model.add_fiscal_year(tx, cid, start, end, clock.now_ts(tx))
+        company = tx.get("company", cid) or {}
+        if company.get("state") == "no_fiscal_year" and not any(f["hidden"] for f in tx.list("fy", cid)):
+            company["state"] = "ok"
+            tx.put("company", cid, company, company=cid)
+        return _json(fiscal_year_api(fy), 201)
+
+
+def _body_date(body: dict[str, Any], name: str) -> date:
+    value = body.get(name)
+    parsed = vouchers._parse_voucher_date(value)  # noqa: SLF001 - same date rules as vouchers
+    if parsed is None:
+        raise errors.validation_error(name, f"The {name} field is required and must be a date (yyyy-mm-dd).")
+    return parsed
+
+
+@v2("/v2/accounts", ACCOUNTING_READ)
+async def list_accounts(request: Request, ctx: dict[str, Any]) -> Response:
+    cid = ctx["company"]["id"]
+    with _store(request).tx(write=False) as tx:
+        visible = {fy["Id"] for fy in model.visible_fiscal_years(tx, cid)}
+        items = [account_api(a) for a in tx.list("account", cid) if a["fy"] in visible]
+        return _page(request, tx, items, ACCOUNT_FIELDS)
+
+
+@v2("/v2/accounts/{fiscalyearId}", ACCOUNTING_READ)
+async def list_accounts_of_year(request: Request, ctx: dict[str, Any]) -> Response:
+    cid = ctx["company"]["id"]
+    fy_id = request.path_params["fiscalyearId"]
+    with _store(request).tx(write=False) as tx:
+        fy = _fy_or_none(tx, cid, fy_id)
+        if fy is None:
+            raise _no_fiscal_year_id(fy_id)
+        items = [account_api(a) for a in tx.list("account", cid) if a["fy"] == fy["Id"]]
+        return _page(request, tx, items, ACCOUNT_FIELDS)
+
+
+def _no_fiscal_year_id(fy_id: str) -> ApiError:
+    return ApiError(400, 3001, f"FiscalYearDoesNotExist - Resource not found: fiscalYearId. There is no fiscal year "
+                               f"with id {fy_id}.")
+
+
+@v2("/v2/costcenters", COSTCENTER_READ)
+async def list_costcenters(request: Request, ctx: dict[str, Any]) -> Response:
+    cid = ctx["company"]["id"]
+    with _store(request).tx(write=False) as tx:
+        items = tx.list("cci", cid)
+        ccs = [cost_center_api(cc, items) for cc in sorted(tx.list("cc", cid), key=lambda c: c["Number"])]
+        return _page(request, tx, ccs, COSTCENTER_FIELDS)
+
+
+@v2("/v2/vouchers", ACCOUNTING_READ)
+async def list_vouchers(request: Request, ctx: dict[str, Any]) -> Response:
+    cid = ctx["company"]["id"]
+    with _store(request).tx(write=False) as tx:
+        visible = {fy["Id"] for fy in model.visible_fiscal_years(tx, cid)}
+        items = [v["api"] for v in tx.list("voucher", cid) if v["fiscal_year_id"] in visible]
+        return _page(request, tx, items, VOUCHER_FIELDS)
+
+
+@v2("/v2/vouchers/{fiscalyearId}", ACCOUNTING_READ)
+async def list_vouchers_of_year(request: Request, ctx: dict[str, Any]) -> Response:
+    cid = ctx["company"]["id"]
+    fy_id = request.path_params["fiscalyearId"]
+    with _store(request).tx(write=False) as tx:
+        fy = _fy_or_none(tx, cid, fy_id)
+        if fy is None:
+            raise _no_fiscal_year_id(fy_id)
+        items = [v["api"] for v in tx.list("voucher", cid) if v["fiscal_year_id"] == fy["Id"]]
+        return _page(request, tx, items, VOUCHER_FIELDS)
+
+
+@v2("/v2/vouchers/{fiscalyearId}/{voucherId}", ACCOUNTING_READ)
+async def get_voucher(request: Request, ctx: dict[str, Any]) -> Response:
+    cid = ctx["company"]["id"]
+    fy_id = request.path_params["fiscalyearId"].lower()
+    voucher_id = request.path_params["voucherId"].lower()
+    with _store(request).tx(write=False) as tx:
+        doc = tx.get("voucher", voucher_id) if _is_guid(voucher_id) else None
+        fy = _fy_or_none(tx, cid, fy_id)
+    if doc is None or fy is None or doc["company_id"] != cid or doc["fiscal_year_id"] != fy_id:
+        return Response(status_code=404)
+    return _json(doc["api"])
+
+
+def _is_guid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@v2("/v2/vouchers", ACCOUNTING_WRITE, write=True)
+async def create_voucher(request: Request, ctx: dict[str, Any]) -> Response:
+    flags = vouchers.parse_flags(request.query_params)
+    body = vouchers.parse_body(await request.body())
+    cid = ctx["company"]["id"]
+    with _store(request).tx() as tx:
+        company = tx.get("company", cid)
+        assert company is not None
+        checked = vouchers.validate(tx, company, body, flags)
+        if company["state"] == "ledger_empty":
+            return errors.ledger_empty_response()
+        doc = vouchers.store_voucher(tx, company, checked)
+        if company["faults"].get("commit_then_drop", 0) > 0:
+            company["faults"]["commit_then_drop"] -= 1
+            tx.put("company", cid, company, company=cid)
+            tx.bump("connections_dropped", "POST /v2/vouchers")
+            request.scope[faults.DROP_SCOPE_KEY] = True
+    return _json(doc["api"], 201)
+
+
+ROUTES = [
+    Route("/v2/companysettings", get_companysettings, methods=["GET"]),
+    Route("/v2/fiscalyears", list_fiscalyears, methods=["GET"]),
+    Route("/v2/fiscalyears", create_fiscalyear, methods=["POST"]),
+    Route("/v2/fiscalyears/{id}", get_fiscalyear, methods=["GET"]),
+    Route("/v2/accounts", list_accounts, methods=["GET"]),
+    Route("/v2/accounts/{fiscalyearId}", list_accounts_of_year, methods=["GET"]),
+    Route("/v2/costcenters", list_costcenters, methods=["GET"]),
+    Route("/v2/vouchers", list_vouchers, methods=["GET"]),
+    Route("/v2/vouchers", create_voucher, methods=["POST"]),
+    Route("/v2/vouchers/{fiscalyearId}", list_vouchers_of_year, methods=["GET"]),
+    Route("/v2/vouchers/{fiscalyearId}/{voucherId}", get_voucher, methods=["GET"]),
+]
