@@ -230,3 +230,13 @@ class AuditEvent(SQLModel, table=True):
     run_id: int | None = Field(default=None, index=True)
     mapping_id: int | None = None
     detail: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class VismaChartCache(SQLModel, table=True):
+    """The last chart read from one Visma company (JSON; see `Chart`)."""
+
+    __tablename__ = "visma_chart_cache"
+
+    visma_company_id: str = Field(primary_key=True, max_length=64)
+    data: str = Field(sa_type=sa.Text)
+    fetched_at: datetime = Field(default_factory=utcnow)
