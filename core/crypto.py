@@ -67,12 +67,16 @@ def resolve_encryption_key(settings: Settings) -> str:
     path = demo_key_file(settings.data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        key = Fernet.generate_key()
+        # Written to a private temporary file, then linked into place: a process starting at the same moment either
+        # finds no file or a complete one (never an empty one), and only the first link wins.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(Fernet.generate_key())
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(tmp, path)
         except FileExistsError:
-            pass  # another process made it first
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(key)
+            pass  # another process made it first; use theirs
+        finally:
+            tmp.unlink(missing_ok=True)
     return path.read_text().strip()

@@ -60,7 +60,9 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings | None = None, *, migrate_schema: bool = True, start_sandbox: bool = True) -> Runtime:
+def build_runtime(
+    settings: Settings | None = None, *, migrate_schema: bool = True, start_sandbox: bool = True
+) -> Runtime:
     """Build the runtime: in demo mode start or reuse the shared sandbox and point the Visma URLs at it; migrate."""
     settings = settings or load_settings()
     sandbox_url = None
@@ -72,8 +74,9 @@ def build_runtime(settings: Settings | None = None, *, migrate_schema: bool = Tr
 
         sandbox_url = ensure_sandbox(settings)
         settings = settings.with_visma_urls(sandbox_url, f"{sandbox_url}/v2")
+    # production refuses to start without a key, before touching the database
+    cipher = TokenCipher(resolve_encryption_key(settings))
     engine = make_engine(settings.database_url)
     if migrate_schema:
         migrate(engine)
-    cipher = TokenCipher(resolve_encryption_key(settings))
     return Runtime(settings=settings, engine=engine, cipher=cipher, sandbox_url=sandbox_url)

@@ -1,0 +1,155 @@
+"""The CLI (``python -m core accounts …`` and ``demo status``): --json contracts, exit codes 0/1/2, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from core import accounts
+from core.cli import app
+from core.cli_common import use_runtime
+from core.demo_constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
+from core.demo_login import login_and_consent
+from tests.core_fixtures import rt, runtime_env  # noqa: F401
+
+PROJECT = Path(__file__).resolve().parent.parent
+BAKKERIJ = "Bakkerij De Gouden Korst B.V."
+
+
+@pytest.fixture
+def cli(rt):  # noqa: F811
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        with use_runtime(rt):
+            return runner.invoke(app, list(args))
+
+    return invoke
+
+
+def _json(result):
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _iso(value: str) -> datetime:
+    assert value.endswith("Z")
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def test_add_authorize_complete_list_refresh_disconnect(cli):
+    added = _json(cli("accounts", "add", "  Bakkerij  ", "--json"))
+    assert added["name"] == "Bakkerij" and added["status"] == "not_authorized"
+
+    started = _json(cli("accounts", "authorize", "Bakkerij", "--json"))
+    assert started["authorization_url"].startswith("http://127.0.0.1:")
+    callback = login_and_consent(started["authorization_url"], email=DEMO_USER_ALL_COMPANIES,
+                                 password=DEMO_PASSWORD, company=BAKKERIJ)
+    completed = _json(cli("accounts", "complete", callback, "--json"))
+    assert completed["status"] == "authorized" and completed["visma_company"] == BAKKERIJ
+
+    [row] = _json(cli("accounts", "list", "--json"))
+    assert {"name", "status", "visma_company", "token_expires_at"} <= set(row)
+    assert row["name"] == "Bakkerij" and row["status"] == "authorized" and row["visma_company"] == BAKKERIJ
+    expires = _iso(row["token_expires_at"])
+
+    refreshed = _json(cli("accounts", "refresh", "Bakkerij", "--json"))
+    assert _iso(refreshed["token_expires_at"]) >= expires and refreshed["last_refreshed_at"]
+
+    human = cli("accounts", "list")
+    assert human.exit_code == 0 and "Bakkerij: authorized" in human.stdout
+
+    gone = _json(cli("accounts", "disconnect", "Bakkerij", "--json"))
+    assert gone["status"] == "not_authorized"
+    [row] = _json(cli("accounts", "list", "--json"))
+    assert row["token_expires_at"] is None
+
+
+def test_authorize_with_demo_user_in_demo_mode(cli):
+    cli("accounts", "add", "Transport")
+    result = _json(cli("accounts", "authorize", "Transport", "--demo-user", DEMO_USER_ALL_COMPANIES,
+                       "--company", "Transportbedrijf Visser B.V.", "--json"))
+    assert result["status"] == "authorized" and result["visma_company"] == "Transportbedrijf Visser B.V."
+
+
+def test_business_failures_exit_1_with_the_message_on_stderr(cli, rt):  # noqa: F811
+    cli("accounts", "add", "a")
+    dup = cli("accounts", "add", "A")
+    assert dup.exit_code == 1 and "already exists" in dup.stderr
+    blank = cli("accounts", "add", "  ", "--json")
+    assert blank.exit_code == 1 and json.loads(blank.stdout)["code"] == "name_blank"
+    missing = cli("accounts", "refresh", "nobody")
+    assert missing.exit_code == 1 and "no account named 'nobody'" in missing.stderr
+    not_yet = cli("accounts", "refresh", "a")
+    assert not_yet.exit_code == 1 and "not authorized" in not_yet.stderr
+
+    url = accounts.start_authorization(rt, "a", actor="test")
+    callback = login_and_consent(url, email=DEMO_USER_ALL_COMPANIES, password=DEMO_PASSWORD, company=BAKKERIJ)
+    forged = cli("accounts", "complete", callback.replace("state=", "state=x"))
+    assert forged.exit_code == 1 and "Nothing was stored" in forged.stderr and "oauth-state-invalid" in forged.stderr
+    denied = cli("accounts", "complete", "http://localhost:8501/?error=access_denied&state=zz", "--json")
+    assert denied.exit_code == 1 and json.loads(denied.stdout)["entry_id"] == "oauth-state-invalid"
+    for result in (dup, blank, missing, not_yet, forged, denied):
+        assert "Traceback" not in result.output
+
+
+def test_bad_usage_exits_2(cli):
+    assert cli("accounts", "add").exit_code == 2
+    assert cli("accounts", "nonsense").exit_code == 2
+    assert cli("accounts", "list", "--bogus").exit_code == 2
+
+
+def test_unexpected_error_is_one_line_without_its_message(cli, rt, monkeypatch):  # noqa: F811
+    def boom(_rt):
+        raise RuntimeError("secret-token-value-123")
+
+    monkeypatch.setattr(accounts, "list_accounts", boom)
+    result = cli("accounts", "list")
+    assert result.exit_code == 1
+    assert "RuntimeError" in result.stderr and "secret-token-value-123" not in result.output
+    assert "Traceback" not in result.output
+    log = (rt.settings.data_dir / "cli.log").read_text()
+    assert "RuntimeError" in log and "secret-token-value-123" not in log
+
+
+def _run(env, *args):
+    full_env = {**os.environ, **env, "PYTHONPATH": str(PROJECT)}
+    full_env.pop("VISMA_CLIENT_ID", None)
+    return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, env=full_env,
+                          cwd=PROJECT, timeout=60)
+
+
+def test_python_dash_m_core_contracts(sandbox, tmp_path):
+    """Real processes, on SQLite (the same commands on PostgreSQL run in-process above)."""
+    env = runtime_env(sandbox.url, f"sqlite:///{tmp_path / 'cli.db'}", tmp_path / "data")
+    added = _run(env, "accounts", "add", "Bakkerij", "--json")
+    assert added.returncode == 0, added.stderr
+    listed = _run(env, "accounts", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == [
+        {**json.loads(listed.stdout)[0], "name": "Bakkerij", "status": "not_authorized", "visma_company": None,
+         "token_expires_at": None}
+    ]
+    status = _run(env, "demo", "status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["sandbox_url"] == sandbox.url
+    failed = _run(env, "accounts", "disconnect", "nobody")
+    assert failed.returncode == 1 and "no account named" in failed.stderr and "Traceback" not in failed.stderr
+    assert "AuthlibDeprecationWarning" not in added.stderr + listed.stderr + status.stderr
+
+
+def test_production_without_key_exits_1_with_how_to(tmp_path):
+    env = {"VISMA_CLIENT_ID": "abc", "VISMA_CLIENT_SECRET": "s", "DATA_DIR": str(tmp_path / "d"),
+           "STREAMLIT_SECRETS_PATH": str(tmp_path / "none.toml"), "TOKEN_ENCRYPTION_KEY": ""}
+    result = subprocess.run([sys.executable, "-m", "core", "accounts", "list"], capture_output=True, text=True,
+                            env={**os.environ, **env, "PYTHONPATH": str(PROJECT)}, cwd=PROJECT, timeout=60)
+    assert result.returncode == 1
+    assert "TOKEN_ENCRYPTION_KEY" in result.stderr and "Fernet.generate_key()" in result.stderr
+    assert "Traceback" not in result.stderr

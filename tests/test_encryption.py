@@ -1,0 +1,75 @@
+"""Encryption at rest: no token (nor the PKCE verifier) is readable in the database file or in PostgreSQL's rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from core import accounts
+from core.models import AccountToken, OAuthState
+from tests.core_fixtures import authorize, rt  # noqa: F401
+
+
+def _secrets(rt) -> list[str]:  # noqa: F811
+    with Session(rt.engine) as s:
+        rows = s.exec(select(AccountToken)).all()
+    out = []
+    for row in rows:
+        access = rt.cipher.decrypt(row.access_token_enc)
+        refresh = rt.cipher.decrypt(row.refresh_token_enc)
+        out += [access, refresh, access.split(".")[-1]]  # the whole JWT and its signature part
+    return out
+
+
+def _all_rows_as_text(rt) -> str:  # noqa: F811
+    metadata = sa.MetaData()
+    metadata.reflect(bind=rt.engine)
+    chunks = []
+    with rt.engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            for row in conn.execute(sa.select(table)):
+                chunks.append(" ".join(str(v) for v in row))
+    return "\n".join(chunks)
+
+
+def test_tokens_and_verifier_are_encrypted_at_rest(rt):  # noqa: F811
+    authorize(rt, "a", "Bakkerij De Gouden Korst B.V.")
+    authorize(rt, "b", "Transportbedrijf Visser B.V.")
+    url = accounts.start_authorization(rt, "a", actor="test")  # a pending state: its verifier is stored too
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    with Session(rt.engine) as s:
+        verifier = rt.cipher.decrypt(s.get(OAuthState, state).code_verifier_enc)
+    secrets = [*_secrets(rt), verifier]
+    assert len(secrets) == 7 and all(len(x) > 20 for x in secrets)
+
+    text = _all_rows_as_text(rt)
+    assert "gAAAA" in text  # the Fernet ciphertexts are there
+    for secret in secrets:
+        assert secret not in text
+
+    if rt.engine.dialect.name == "sqlite":
+        db_file = Path(rt.engine.url.database)
+        raw = b"".join(p.read_bytes() for p in db_file.parent.glob(db_file.name + "*"))  # the file, -wal and -shm
+        assert b"gAAAA" in raw
+        for secret in secrets:
+            assert secret.encode() not in raw
+
+
+def test_wrong_key_cannot_read_tokens(rt):  # noqa: F811
+    from cryptography.fernet import Fernet
+
+    from core.crypto import TokenCipher, TokenDecryptionError
+
+    authorize(rt, "a", "Bakkerij De Gouden Korst B.V.")
+    with Session(rt.engine) as s:
+        row = s.exec(select(AccountToken)).one()
+    other = TokenCipher(Fernet.generate_key().decode())
+    try:
+        other.decrypt(row.access_token_enc)
+    except TokenDecryptionError as exc:
+        assert "authorize the account again" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("a token decrypted with another key")

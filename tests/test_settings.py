@@ -1,0 +1,139 @@
+"""Configuration: demo vs production, secrets.toml and the environment, the encryption key, database URLs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from core.crypto import TokenCipher, demo_key_file, resolve_encryption_key
+from core.demo_constants import DEMO_CLIENT_ID
+from core.runtime import build_runtime
+from core.settings import (
+    PRODUCTION_API_URL,
+    PRODUCTION_IDENTITY_URL,
+    ConfigurationError,
+    load_settings,
+    normalize_database_url,
+    redact_url,
+)
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def no_secrets(tmp_path):
+    return tmp_path / "absent-secrets.toml"
+
+
+def test_no_client_id_is_demo_mode_with_defaults(tmp_path, no_secrets):
+    s = load_settings({"DATA_DIR": str(tmp_path / "d")}, secrets_path=no_secrets)
+    assert s.demo_mode and s.environment == "demo"
+    assert s.client_id == DEMO_CLIENT_ID
+    assert s.identity_url == PRODUCTION_IDENTITY_URL and s.api_url == PRODUCTION_API_URL  # build_runtime repoints
+    assert s.database_url == f"sqlite:///{tmp_path / 'd' / 'eaccounting-link.db'}"
+    assert s.redirect_uri == "http://localhost:8501/"
+    assert s.token_encryption_key is None
+
+
+def test_production_mode_needs_the_secret_too(no_secrets):
+    s = load_settings({"VISMA_CLIENT_ID": "abc", "VISMA_CLIENT_SECRET": "shh-value"}, secrets_path=no_secrets)
+    assert not s.demo_mode and s.client_id == "abc"
+    assert "shh-value" not in repr(s) and "shh-value" not in str(s)
+    with pytest.raises(ConfigurationError) as err:
+        load_settings({"VISMA_CLIENT_ID": "abc"}, secrets_path=no_secrets)
+    assert "VISMA_CLIENT_SECRET" in str(err.value)
+
+
+def test_secrets_toml_is_read_and_the_environment_wins(tmp_path):
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        'VISMA_CLIENT_ID = "from-file"\nVISMA_CLIENT_SECRET = "file-secret"\n'
+        'VISMA_REDIRECT_URI = "https://link.example/"\nVISMA_API_URL = "https://api.example/v2/"\n'
+        '[auth]\nVISMA_CLIENT_ID = "a section is Streamlit\'s own"\n'
+    )
+    s = load_settings({}, secrets_path=secrets)
+    assert s.client_id == "from-file" and s.client_secret == "file-secret"
+    assert s.redirect_uri == "https://link.example/" and s.api_url == "https://api.example/v2"
+    s = load_settings({"VISMA_CLIENT_ID": "from-env", "VISMA_REDIRECT_URI": "http://localhost:9000/"},
+                      secrets_path=secrets)
+    assert s.client_id == "from-env" and s.client_secret == "file-secret"
+    assert s.redirect_uri == "http://localhost:9000/"
+    # the secrets path can come from the environment too
+    assert load_settings({"STREAMLIT_SECRETS_PATH": str(secrets)}).client_id == "from-file"
+
+
+def test_broken_secrets_toml_says_which_file(tmp_path):
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text("VISMA_CLIENT_ID = \n")
+    with pytest.raises(ConfigurationError) as err:
+        load_settings({}, secrets_path=secrets)
+    assert str(secrets) in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@db:5432/x", "postgresql+psycopg://u:p@db:5432/x"),
+        ("postgresql://u@db/x", "postgresql+psycopg://u@db/x"),
+        ("postgresql+psycopg://u@db/x", "postgresql+psycopg://u@db/x"),
+        ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+    ],
+)
+def test_database_url_normalisation(given, expected, no_secrets):
+    assert normalize_database_url(given) == expected
+    assert load_settings({"DATABASE_URL": given}, secrets_path=no_secrets).database_url == expected
+
+
+def test_database_password_is_redacted():
+    assert redact_url("postgresql+psycopg://user:pw@host/db") == "postgresql+psycopg://user:***@host/db"
+
+
+def test_production_without_key_refuses_with_how_to_make_one(tmp_path, no_secrets):
+    env = {"VISMA_CLIENT_ID": "abc", "VISMA_CLIENT_SECRET": "s", "DATA_DIR": str(tmp_path / "d")}
+    s = load_settings(env, secrets_path=no_secrets)
+    with pytest.raises(ConfigurationError) as err:
+        resolve_encryption_key(s)
+    assert "TOKEN_ENCRYPTION_KEY" in str(err.value) and "Fernet.generate_key()" in str(err.value)
+    with pytest.raises(ConfigurationError):
+        build_runtime(s)
+    assert not (tmp_path / "d" / "eaccounting-link.db").exists()  # refused before touching the database
+    with pytest.raises(ConfigurationError) as bad:
+        TokenCipher("not-a-key")
+    assert "Fernet.generate_key()" in str(bad.value)
+
+
+def test_demo_mode_makes_a_key_only_its_owner_can_read(tmp_path, no_secrets):
+    s = load_settings({"DATA_DIR": str(tmp_path / "d")}, secrets_path=no_secrets)
+    key = resolve_encryption_key(s)
+    path = demo_key_file(s.data_dir)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert resolve_encryption_key(s) == key  # kept, not remade
+    TokenCipher(key).decrypt(TokenCipher(key).encrypt("x"))
+    configured = Fernet.generate_key().decode()
+    s2 = load_settings({"DATA_DIR": str(tmp_path / "d"), "TOKEN_ENCRYPTION_KEY": configured}, secrets_path=no_secrets)
+    assert resolve_encryption_key(s2) == configured
+
+
+_KEY_SCRIPT = (
+    "import sys; from pathlib import Path; from core.crypto import resolve_encryption_key as r; "
+    "from core.settings import load_settings as l; d = sys.argv[1]; "
+    "k = r(l({'DATA_DIR': d}, secrets_path=Path(d) / 'absent.toml')); "
+    "import hashlib; print(hashlib.sha256(k.encode()).hexdigest())"
+)
+
+
+def test_processes_starting_together_share_one_demo_key(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    procs = [subprocess.Popen([sys.executable, "-c", _KEY_SCRIPT, str(tmp_path / "d")], stdout=subprocess.PIPE,
+                              text=True, env=env, cwd=PROJECT) for _ in range(3)]
+    digests = {p.communicate(timeout=30)[0].strip() for p in procs}
+    assert all(p.returncode == 0 for p in procs)
+    key = resolve_encryption_key(load_settings({"DATA_DIR": str(tmp_path / "d")}, secrets_path=tmp_path / "x.toml"))
+    assert digests == {hashlib.sha256(key.encode()).hexdigest()}
