@@ -54,6 +54,10 @@ def v2(template: str, scopes: list[str] | None, write: bool = False) -> Callable
 
     def deco(fn: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
+            if request.method in ("POST", "PUT"):
+                # Receive the whole request first, as Visma's front end does: a client that gives up during the
+                # latency fault must not stop the write from happening (the case a client has to reconcile).
+                await request.body()
             try:
                 ctx = await _guard(request, f"{request.method} {template}", scopes, write)
                 return await fn(request, ctx)

@@ -291,3 +291,18 @@ def test_stats_count_refused_calls(api, sbx):
     stats = httpx.get(f"{sbx.url}/_sandbox/stats").json()
     assert stats["api_calls"]["GET /v2/fiscalyears"] == 3
     assert stats["rate_limited"] == {"/v2/fiscalyears": 1}
+
+
+def test_a_write_completes_after_the_client_gave_up(api, sbx):
+    """Visma keeps processing a POST whose client timed out during latency: the voucher exists, unseen by the client."""
+    client = api(BAKKERIJ)
+    httpx.put(f"{sbx.url}/_sandbox/companies/{seed.BAKKERIJ}/faults", json={"latency_ms": 800})
+    body = {"VoucherDate": "2026-03-31", "VoucherText": "gave up", "Rows": [
+        {"AccountNumber": 4000, "DebitAmount": 10, "CreditAmount": 0},
+        {"AccountNumber": 1100, "DebitAmount": 0, "CreditAmount": 10}]}
+    with pytest.raises(httpx.ReadTimeout):
+        client.post("/v2/vouchers", json=body, timeout=0.3)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not httpx.get(f"{sbx.url}/_sandbox/vouchers").json():
+        time.sleep(0.05)
+    assert [v["VoucherText"] for v in httpx.get(f"{sbx.url}/_sandbox/vouchers").json()] == ["gave up"]
