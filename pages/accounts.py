@@ -1,0 +1,231 @@
+"""Accounts: the Visma authorizations. Create one (any name), authorize it at Visma's login, re-authorize, disconnect.
+
+The Visma logo is grey until the account is authorized and red after, as users know it from the payroll vendor's
+article; an account whose refresh failed or was revoked is orange, with the reason and what to do.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+
+import pandas as pd
+import streamlit as st
+
+from core import services
+from pages.common import (
+    ADMINISTRATIONS_PAGE,
+    StateKeys,
+    account_badge,
+    account_logo,
+    account_status_label,
+    actor,
+    close_dialog,
+    data_changed,
+    flash,
+    format_time,
+    get_runtime,
+    open_dialog,
+    pending_dialog,
+    show_entry,
+    try_service,
+)
+
+# Visma keeps a pending authorization for 10 minutes; a login link older than this is made again, never reused.
+AUTH_LINK_MAX_AGE_S = 8 * 60
+
+rt = get_runtime()
+
+st.title("Accounts")
+st.caption(
+    "An account is one authorization of one Visma user for one Visma company. To map several companies with the "
+    "same Visma login, create and authorize one account per company."
+)
+
+
+# ------------------------------------------------------------------------------------------------------- dialogs
+
+
+@st.dialog("Disconnect account", on_dismiss=close_dialog)
+def confirm_disconnect(name: str) -> None:
+    st.markdown(
+        f"Disconnect **{name}**? Its Visma tokens are revoked and deleted and the account goes back to "
+        "*not authorized*. Mapped companies stop sending until the account is authorized again."
+    )
+    left, right = st.columns(2)
+    if left.button("Disconnect", type="primary", key="confirm_disconnect", width="stretch"):
+        ok, _ = try_service(services.disconnect_account, rt, name, actor=actor())
+        if ok:
+            close_dialog()
+            data_changed()
+            flash(f"Account {name} is disconnected.", "toast")
+            st.session_state[StateKeys.AUTH_LINKS] = {}
+            st.rerun()
+    if right.button("Cancel", key="cancel_disconnect", width="stretch"):
+        close_dialog()
+        st.rerun()
+
+
+@st.dialog("Delete account", on_dismiss=close_dialog)
+def confirm_delete(name: str) -> None:
+    st.markdown(f"Delete **{name}**? The account and its tokens are removed from this dashboard for good.")
+    left, right = st.columns(2)
+    if left.button("Delete", type="primary", key="confirm_delete", width="stretch"):
+        ok, _ = try_service(services.delete_account, rt, name, actor=actor())
+        if ok:
+            close_dialog()
+            data_changed()
+            flash(f"Account {name} is deleted.", "toast")
+            st.session_state.pop(StateKeys.SELECTED_ACCOUNT, None)
+            st.rerun()
+    if right.button("Cancel", key="cancel_delete", width="stretch"):
+        close_dialog()
+        st.rerun()
+
+
+# ------------------------------------------------------------------------------------------------- create account
+
+
+with (
+    st.expander("New account", icon=":material/add:", expanded=False),
+    st.form("create_account", clear_on_submit=True, border=False),
+):
+        new_name = st.text_input(
+            "Account name", max_chars=100, placeholder="e.g. Visma – Bakkerij De Gouden Korst",
+            help="Any name you like; it is how this authorization is shown in the dashboard and in mappings.",
+        )
+        if st.form_submit_button("Create account", type="primary", icon=":material/add:"):
+            if not new_name.strip():
+                st.error("Enter a name for the account.")
+            else:
+                ok, created = try_service(services.create_account, rt, new_name.strip(), actor=actor())
+                if ok:
+                    data_changed()
+                    flash(f"Account {created['name']} is created. Authorize it to connect it to Visma.", "toast")
+                    st.session_state[StateKeys.SELECTED_ACCOUNT] = created["name"]
+                    st.rerun()
+
+
+# --------------------------------------------------------------------------------------------------------- table
+
+accounts = try_service(services.list_accounts, rt)[1]
+if accounts is None:
+    st.stop()
+if not accounts:
+    st.info(
+        "No accounts yet. Create one above (any name), then authorize it with the e-mail address and password of "
+        "the Visma user this integration should use.",
+        icon=":material/key:",
+    )
+    st.stop()
+
+table = pd.DataFrame(
+    {
+        "logo": [account_logo(a["status"]) for a in accounts],
+        "name": [a["name"] for a in accounts],
+        "status": [account_status_label(a["status"]) for a in accounts],
+        "reason": [a.get("status_reason") or "" for a in accounts],
+        "company": [a.get("visma_company_name") or "" for a in accounts],
+        "mapped": [", ".join(a.get("mapped_companies") or []) for a in accounts],
+        "expires": pd.to_datetime([a.get("token_expires_at") for a in accounts], utc=True),
+        "refreshed": pd.to_datetime([a.get("last_refreshed_at") for a in accounts], utc=True),
+    }
+)
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    key="accounts_table",
+    column_config={
+        "logo": st.column_config.ImageColumn("Visma", width="small", help="Grey: not authorized. Red: authorized."),
+        "name": st.column_config.TextColumn("Account"),
+        "status": st.column_config.TextColumn("Status"),
+        "reason": st.column_config.TextColumn("Reason", width="large"),
+        "company": st.column_config.TextColumn("Visma company"),
+        "mapped": st.column_config.TextColumn("Mapped payroll companies"),
+        "expires": st.column_config.DatetimeColumn("Token expires", format="YYYY-MM-DD HH:mm z"),
+        "refreshed": st.column_config.DatetimeColumn("Last refresh", format="YYYY-MM-DD HH:mm z"),
+    },
+)
+
+# ------------------------------------------------------------------------------------------- one account's actions
+
+names = [a["name"] for a in accounts]
+by_name = {a["name"]: a for a in accounts}
+if st.session_state.get(StateKeys.SELECTED_ACCOUNT) not in by_name:
+    waiting = [a["name"] for a in accounts if a["status"] != "authorized"]
+    st.session_state[StateKeys.SELECTED_ACCOUNT] = (waiting or names)[0]
+
+st.subheader("Manage an account")
+name = st.selectbox("Account", names, key=StateKeys.SELECTED_ACCOUNT)
+account = by_name[name]
+status = account["status"]
+
+with st.container(border=True):
+    logo_col, text_col = st.columns([1, 14], vertical_alignment="center")
+    logo_col.image(account_logo(status), width=40)
+    text_col.markdown(f"**{account['name']}** &nbsp; {account_badge(status)}")
+    if account.get("visma_company_name"):
+        text_col.caption(
+            f"Visma company: {account['visma_company_name']}"
+            f" · token expires {format_time(account.get('token_expires_at'))}"
+            f" · last refresh {format_time(account.get('last_refreshed_at'))}"
+        )
+    if status == "needs_reauthorization":
+        st.warning(
+            f"This account needs to be authorized again. {account.get('status_reason') or ''}".strip(),
+            icon=":material/sync_problem:",
+        )
+        if account.get("status_entry_id"):
+            show_entry(account["status_entry_id"])
+    elif status == "not_authorized":
+        st.info(
+            "Not authorized yet. *Authorize* opens Visma's login: sign in with the Visma user for this integration, "
+            "choose the company, and click *Allow*. You come back here with the account authorized.",
+            icon=":material/info:",
+        )
+    if account.get("mapped_companies"):
+        st.caption("Mapped payroll companies: " + ", ".join(account["mapped_companies"]))
+
+    links: dict = st.session_state.setdefault(StateKeys.AUTH_LINKS, {})
+    cols = st.columns(4)
+    authorize_label = "Authorize" if status == "not_authorized" else "Re-authorize"
+    if cols[0].button(authorize_label, type="primary" if status != "authorized" else "secondary",
+                      icon=":material/login:", key="authorize", width="stretch"):
+        ok, url = try_service(services.start_authorization, rt, name, actor=actor())
+        if ok:
+            links[name] = (url, time.time())
+    if status == "authorized" and cols[1].button("Refresh token", icon=":material/refresh:", key="refresh",
+                                                  width="stretch",
+                                                  help="Ask Visma for a new access token now (normally automatic)."):
+        ok, _ = try_service(services.refresh_account, rt, name, actor=actor())
+        data_changed()  # a failed refresh changes the status too
+        if ok:
+            flash(f"The token of {name} is refreshed.", "toast")
+            st.rerun()
+    if status != "not_authorized" and cols[2].button("Disconnect", icon=":material/link_off:", key="disconnect",
+                                                      width="stretch"):
+        open_dialog("disconnect_account", name=name)
+    if cols[3].button("Delete", icon=":material/delete:", key="delete", width="stretch"):
+        open_dialog("delete_account", name=name)
+
+    link = links.get(name)
+    if link and time.time() - link[1] < AUTH_LINK_MAX_AGE_S:
+        # Same tab: Visma sends the browser back to this dashboard, which completes the authorization on arrival.
+        st.markdown(
+            f'<a href="{html.escape(link[0], quote=True)}" target="_self" data-testid="visma-login-link" '
+            'style="display:inline-block;padding:0.45rem 1rem;border-radius:0.5rem;background:#c8102e;'
+            'color:#fff;text-decoration:none;font-weight:600">Continue to Visma login →</a>',
+            unsafe_allow_html=True,
+        )
+        st.caption("Sign in with the Visma user for this integration, choose the company, then click *Allow*.")
+    elif link:
+        links.pop(name, None)  # expired at Visma: the user clicks Authorize again for a fresh link
+
+if any(a["status"] == "authorized" and not a.get("mapped_companies") for a in accounts):
+    st.page_link(ADMINISTRATIONS_PAGE, label="Map a payroll company to an authorized account",
+                 icon=":material/arrow_forward:")
+
+dialog = pending_dialog("disconnect_account", "delete_account")
+if dialog:
+    {"disconnect_account": confirm_disconnect, "delete_account": confirm_delete}[dialog[0]](**dialog[1])

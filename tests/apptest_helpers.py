@@ -1,0 +1,71 @@
+"""Helpers for the dashboard's AppTest tests: run the app, switch pages, authorize through the sandbox, read text.
+
+The fixtures (``app_env``, ``rt``) are in ``tests/apptest_fixtures.py``; a test module loads them with
+``pytest_plugins = ["tests.apptest_fixtures"]``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+TIMEOUT = 30
+DEMO_EMAIL = "anna.dekker@demo-bureau.nl"
+DEMO_PASSWORD = "Welkom2026!"  # the sandbox's published demo password, not a credential
+BAKKERIJ = "Bakkerij De Gouden Korst B.V."
+KAPSALON = "Kapsalon Het Knipperlicht"  # the sandbox company without a fiscal year
+
+
+def clear_streamlit_caches() -> None:
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+
+
+def open_page(page: str) -> AppTest:
+    """The app, run once (so st.navigation registers the pages), then switched to ``page`` and run."""
+    at = new_app()
+    at.run()
+    assert not at.exception, at.exception
+    at.switch_page(page).run()
+    return at
+
+
+def callback_query(rt, account_name: str, *, company: str = BAKKERIJ, allow: bool = True,
+                   email: str = DEMO_EMAIL) -> dict[str, str]:
+    """Drive the real flow at the sandbox: start, log in, choose the company, Allow; the callback's query."""
+    from core import services
+    from core.demo_login import login_and_consent
+
+    url = services.start_authorization(rt, account_name, actor="test")
+    callback = login_and_consent(url, email=email, password=DEMO_PASSWORD, company=company, allow=allow)
+    return dict(parse_qsl(urlsplit(callback).query))
+
+
+def authorize(rt, account_name: str, *, company: str = BAKKERIJ) -> dict:
+    """Create (if needed) and authorize an account through the sandbox's login; returns the account."""
+    from core import services
+
+    if not any(a["name"] == account_name for a in services.list_accounts(rt)):
+        services.create_account(rt, account_name, actor="test")
+    return services.complete_authorization(rt, callback_query(rt, account_name, company=company), actor="test")
+
+
+def texts(elements) -> list[str]:
+    return [str(e.value) for e in elements]
+
+
+def all_text(at: AppTest) -> str:
+    """Every markdown, caption, alert and title on the page, joined (for "is this shown" assertions)."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "success", "info", "warning", "error"):
+        parts.extend(texts(getattr(at, kind)))
+    return "\n".join(parts)

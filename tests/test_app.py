@@ -1,0 +1,115 @@
+"""The entry point: navigation, sidebar, configuration errors and the Visma OAuth callback (AppTest)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.apptest_helpers import BAKKERIJ, all_text, callback_query, new_app
+
+pytest_plugins = ["tests.apptest_fixtures"]  # the app_env and app_rt fixtures
+
+
+def _account(app_rt, name):
+    from core import services
+
+    return next(a for a in services.list_accounts(app_rt) if a["name"] == name)
+
+
+def test_no_query_params_shows_the_app_with_the_demo_sidebar(app_env):
+    at = new_app().run()
+    assert not at.exception
+    sidebar = "\n".join(str(m.value) for m in at.sidebar.markdown) + "\n".join(str(c.value) for c in at.sidebar.caption)
+    assert app_env.url in sidebar  # the Visma hosts
+    assert "sqlite:///" in sidebar  # the database
+    assert any("Demo" in str(getattr(b, "value", "")) or "Demo" in str(b.proto) for b in at.sidebar.get("badge")) \
+        or "Demo" in sidebar
+    assert "anna.dekker@demo-bureau.nl" in "\n".join(str(c.value) for c in at.sidebar.code)
+    assert not at.error
+
+
+def test_callback_completes_authorization_and_lands_on_accounts(app_rt):
+    from core import services
+
+    services.create_account(app_rt, "Bakkerij", actor="test")
+    query = callback_query(app_rt, "Bakkerij", company=BAKKERIJ)
+    at = new_app()
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Accounts"]
+    assert any("Bakkerij" in s.value and BAKKERIJ in s.value for s in at.success)
+    assert not at.error
+    assert dict(at.query_params) == {}
+    assert _account(app_rt, "Bakkerij")["status"] == "authorized"
+    # The next run (a reload) does not replay the code: no error, still authorized, the message is gone.
+    at.run()
+    assert not at.exception and not at.error and not at.success
+    assert _account(app_rt, "Bakkerij")["status"] == "authorized"
+
+
+def test_forged_state_is_refused_with_a_clear_error(app_rt):
+    from core import services
+
+    services.create_account(app_rt, "Bakkerij", actor="test")
+    at = new_app()
+    at.query_params["code"] = "forged-code"
+    at.query_params["state"] = "forged-state"
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Accounts"]
+    assert at.error and "did not complete" in at.error[0].value
+    assert "oauth-state-invalid" in all_text(at) or any("state" in e.value.lower() for e in at.error)
+    assert dict(at.query_params) == {}
+    assert _account(app_rt, "Bakkerij")["status"] == "not_authorized"
+
+
+def test_access_denied_is_explained(app_rt):
+    from core import services
+
+    services.create_account(app_rt, "Bakkerij", actor="test")
+    query = callback_query(app_rt, "Bakkerij", allow=False)
+    assert query.get("error") == "access_denied"
+    at = new_app()
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Accounts"]
+    assert at.error
+    text = all_text(at)
+    assert "Cause:" in text and "Solution:" in text  # the catalogue entry is shown
+    assert _account(app_rt, "Bakkerij")["status"] == "not_authorized"
+
+
+def test_unrelated_query_params_are_not_a_callback(app_env):
+    at = new_app()
+    at.query_params["entry"] = "fiscal-year-missing"
+    at.run()
+    assert not at.exception
+    assert not any("did not complete" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"VISMA_CLIENT_ID": "prod-client"}, "VISMA_CLIENT_SECRET"),
+        ({"VISMA_CLIENT_ID": "prod-client", "VISMA_CLIENT_SECRET": "x", "TOKEN_ENCRYPTION_KEY": None},
+         "TOKEN_ENCRYPTION_KEY"),
+        ({"DATABASE_URL": "postgresql://elx:s3cretpw@127.0.0.1:1/elx"}, "DATABASE_URL"),
+    ],
+    ids=["client-secret-missing", "production-without-key", "database-unreachable"],
+)
+def test_configuration_errors_are_explained_without_a_traceback(app_env, monkeypatch, env, expected):
+    for key, value in env.items():
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value)
+    at = new_app().run()
+    assert not at.exception
+    assert at.error, "a configuration error is shown"
+    text = at.error[0].value
+    assert expected in text
+    assert "s3cretpw" not in text
+    assert not at.title  # no page ran
