@@ -1,0 +1,269 @@
+"""Benchmark: server time of each dashboard page at the size of a payroll bureau (target: median under 0.3 s).
+
+Run from the repository root: `.venv/bin/python -m benchmarks.bench_pages [--companies 2000] [--runs 12] [--repeat 7]`.
+It seeds a fresh SQLite database directly (SQLAlchemy core bulk inserts, not timed): 2,000 companies × 12 monthly runs
+from ``core.demo_payroll.generate_bulk`` with their journal lines, one authorized account and mapping per company,
+every run's export state (sent / failed with a catalogue entry / not sent) and its attempts. The app runs in-process
+under Streamlit's AppTest against a local sandbox; each page is run once to warm up, then timed ``--repeat`` times:
+
+* **cold** — ``st.cache_data`` cleared before every run (every read goes to the database);
+* **warm** — the normal case within the cache TTL (what a user clicking around sees).
+
+Server time is the wall time of ``AppTest.run()``. Prints figures; it is not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from core.db import make_engine, migrate  # noqa: E402
+from core.demo_payroll import generate_bulk  # noqa: E402
+from core.models import (  # noqa: E402
+    Account,
+    AccountToken,
+    CompanyMapping,
+    ExportAttempt,
+    JournalLineRow,
+    PayrollCompany,
+    PayrollRun,
+)
+
+TARGET_SECONDS = 0.3
+FAILURE_ENTRIES = ("fiscal-year-missing", "api-module-inactive", "ledger-empty", "period-locked", "rate-limited",
+                   "visma-unavailable", "account-not-found", "cost-center-not-allowed")
+BATCH = 5_000
+
+
+def _chunks(rows: list[dict], size: int = BATCH):
+    for i in range(0, len(rows), size):
+        yield rows[i: i + size]
+
+
+ORDER = (Account, AccountToken, PayrollCompany, CompanyMapping, PayrollRun, JournalLineRow, ExportAttempt)
+COUNTED = {Account: "accounts", PayrollCompany: "companies", PayrollRun: "runs", JournalLineRow: "lines",
+           ExportAttempt: "attempts"}
+
+
+def _flush(conn, pending: dict, counts: dict) -> None:
+    """Insert what is pending, parents before children (foreign keys are on)."""
+    for table in ORDER:
+        rows = pending[table]
+        for chunk in _chunks(rows):
+            conn.execute(sa.insert(table.__table__), chunk)
+        if table in COUNTED:
+            counts[COUNTED[table]] += len(rows)
+        rows.clear()
+
+
+def seed(engine, n_companies: int, n_runs: int, *, year: int = 2026) -> dict[str, int]:
+    """Bulk-insert a payroll bureau: accounts, companies, mappings, runs with lines, attempts. Deterministic."""
+    rng = random.Random(f"bench-pages/{n_companies}/{n_runs}")
+    now = datetime(year, 12, 20, 12, 0, tzinfo=UTC)
+    counts = {"companies": 0, "runs": 0, "lines": 0, "attempts": 0, "accounts": 0}
+    with engine.begin() as conn:
+        pending: dict = {table: [] for table in ORDER}
+        accounts, tokens, companies = pending[Account], pending[AccountToken], pending[PayrollCompany]
+        mappings, runs, lines, attempts = (pending[CompanyMapping], pending[PayrollRun], pending[JournalLineRow],
+                                           pending[ExportAttempt])
+        run_id = line_id = 0
+        for cid, (company, run_data) in enumerate(generate_bulk(n_companies, n_runs, year=year), start=1):
+            roll = rng.random()
+            status = "authorized" if roll < 0.95 else ("needs_reauthorization" if roll < 0.98 else "not_authorized")
+            visma_id = str(uuid.UUID(int=rng.getrandbits(128)))
+            expires = now + timedelta(minutes=rng.randint(-30, 60))
+            accounts.append({
+                "id": cid, "name": f"acc-{company.code}", "status": status, "visma_company_id": visma_id,
+                "visma_company_name": company.name, "token_expires_at": expires if status != "not_authorized" else None,
+                "last_refreshed_at": now - timedelta(days=rng.randint(0, 80)),
+                "authorized_at": now - timedelta(days=90),
+                "created_at": now - timedelta(days=100), "updated_at": now,
+                "status_reason": "Visma refused the refresh token (invalid_grant)." if status != "authorized" else None,
+                "status_entry_id": "reauthorize-needed" if status == "needs_reauthorization" else None,
+            })
+            if status != "not_authorized":
+                tokens.append({"account_id": cid, "access_token_enc": "x", "refresh_token_enc": "x",
+                               "expires_at": expires, "version": 1, "updated_at": now})
+            companies.append({"id": cid, "code": company.code, "name": company.name, "source": "bulk",
+                              "created_at": now - timedelta(days=365)})
+            mapped = rng.random() < 0.97
+            if mapped:
+                mappings.append({"id": cid, "payroll_company_id": cid, "account_id": cid, "visma_company_id": visma_id,
+                                 "auto_send": rng.random() < 0.3, "created_at": now, "updated_at": now})
+            for run in run_data:
+                run_id += 1
+                debit = sum((ln.debit for ln in run.lines), Decimal(0))
+                credit = sum((ln.credit for ln in run.lines), Decimal(0))
+                late = run.period >= 12
+                r = rng.random()
+                if not mapped or (late and r < 0.7):
+                    state = "not_sent"
+                elif r < (0.15 if late else 0.04):
+                    state = "failed"
+                else:
+                    state = "sent"
+                entry = rng.choice(FAILURE_ENTRIES) if state == "failed" else None
+                processed = run.processed_at
+                runs.append({
+                    "id": run_id, "company_id": cid, "year": run.year, "period": run.period,
+                    "run_number": run.run_number, "processed_at": processed, "source": "bulk",
+                    "total_debit": debit.quantize(Decimal("0.01")), "total_credit": credit.quantize(Decimal("0.01")),
+                    "line_count": len(run.lines), "status": state,
+                    "marker": f"ELX-B{run_id:08d}" if state != "not_sent" else None, "generation": 1,
+                    "voucher_id": str(uuid.UUID(int=rng.getrandbits(128))) if state == "sent" else None,
+                    "voucher_number": f"{run.year}-{run_id:05d}" if state == "sent" else None,
+                    "visma_company_id": visma_id if state != "not_sent" else None,
+                    "sent_at": processed + timedelta(hours=2) if state == "sent" else None,
+                    "error_message": f"Visma refused the voucher ({entry})." if entry else None,
+                    "error_entry_id": entry, "attempt_count": 0 if state == "not_sent" else (2 if entry else 1),
+                    "updated_at": processed + timedelta(hours=2),
+                })
+                for ln in run.lines:
+                    line_id += 1
+                    lines.append({
+                        "id": line_id, "run_id": run_id, "ledger_account": ln.ledger_account,
+                        "component": ln.component, "description": ln.description, "debit": ln.debit,
+                        "credit": ln.credit, "department": ln.department, "cost_center": ln.cost_center,
+                        "cost_unit": ln.cost_unit, "employee": ln.employee, "percentage": ln.percentage,
+                    })
+                n_attempts = 0 if state == "not_sent" else (2 if entry else 1)
+                for a in range(n_attempts):
+                    ok = state == "sent"
+                    attempts.append({
+                        "run_id": run_id, "generation": 1, "started_at": processed + timedelta(hours=2, minutes=a),
+                        "duration_ms": rng.randint(80, 900), "actor": "worker@bench", "kind": "post",
+                        "outcome": "sent" if ok else "failed", "http_status": 201 if ok else 400,
+                        "visma_error_code": None if ok else 3001,
+                        "visma_error_id": None if ok else str(uuid.UUID(int=rng.getrandbits(128))),
+                        "error_message": None if ok else f"Visma refused the voucher ({entry}).",
+                        "entry_id": None if ok else entry, "request_json": None, "response_text": None,
+                    })
+            if len(lines) >= 50_000:
+                _flush(conn, pending, counts)
+        _flush(conn, pending, counts)
+    return counts
+
+
+# --------------------------------------------------------------------------------------------------- timing
+
+PAGES = [
+    # (label, page, query params, session state)
+    ("Overview", "pages/overview.py", {}, {}),
+    ("Journal Export · runs", "pages/journal_export.py", {}, {}),
+    ("Journal Export · ?run= (preview, attempts)", "pages/journal_export.py", {"run": "FAILED_RUN"}, {}),
+    ("Journal Export · send pending", "pages/journal_export.py", {}, {"je_tab": "Send pending"}),
+    ("Journal Export · history and chart", "pages/journal_export.py", {}, {"je_tab": "History and chart"}),
+    ("Troubleshooting · paste an error", "pages/troubleshooting.py", {}, {}),
+    ("Troubleshooting · catalogue", "pages/troubleshooting.py", {}, {"ts_tab": "Catalogue"}),
+    ("Troubleshooting · recent failures", "pages/troubleshooting.py", {}, {"ts_tab": "Recent failures"}),
+    ("Troubleshooting · support bundle", "pages/troubleshooting.py", {}, {"ts_tab": "Support bundle"}),
+    ("Demo", "pages/demo.py", {}, {}),
+]
+
+
+def time_page(page: str, query: dict, state: dict, repeat: int, *, cold: bool) -> list[float]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.run()
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.switch_page(page)
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()  # warm-up (and the runtime, built once per process)
+    if at.exception:
+        raise RuntimeError(f"{page}: {at.exception[0].message}")
+    unexpected = [e.value for e in at.error if "unexpected" in str(e.value) or "could not" in str(e.value)]
+    if unexpected:
+        raise RuntimeError(f"{page} shows an error: {unexpected[0]}")
+    timings = []
+    for _ in range(repeat):
+        if cold:
+            st.cache_data.clear()
+        t0 = time.perf_counter()
+        at.run()
+        timings.append(time.perf_counter() - t0)
+        if at.exception:
+            raise RuntimeError(f"{page}: {at.exception[0].message}")
+    return timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--companies", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=12)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--only", help="time only pages whose label contains this text")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    import logging
+
+    logging.disable(logging.WARNING)
+
+    from cryptography.fernet import Fernet
+
+    from sandbox import start_sandbox
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-pages-"))
+    url = f"sqlite:///{workdir / 'bench.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    t0 = time.perf_counter()
+    counts = seed(engine, args.companies, args.runs)
+    print(f"seeded {counts['companies']:,} companies, {counts['runs']:,} runs, {counts['lines']:,} journal lines, "
+          f"{counts['attempts']:,} attempts, {counts['accounts']:,} accounts in {time.perf_counter() - t0:.1f} s "
+          f"(not timed)")
+    with engine.connect() as conn:
+        failed_run = conn.execute(sa.text("SELECT min(id) FROM payroll_run WHERE status = 'failed'")).scalar()
+    engine.dispose()
+
+    with start_sandbox(port=0) as sandbox:
+        os.environ.update({
+            "VISMA_IDENTITY_URL": sandbox.url, "VISMA_API_URL": f"{sandbox.url}/v2", "DATABASE_URL": url,
+            "DATA_DIR": str(workdir / "data"), "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "STREAMLIT_SECRETS_PATH": str(workdir / "none.toml"),
+        })
+        for key in ("VISMA_CLIENT_ID", "VISMA_CLIENT_SECRET"):
+            os.environ.pop(key, None)
+        print(f"\n{'page':46} {'cold median':>11} {'cold worst':>10} {'warm median':>11} {'warm worst':>10}  target")
+        missed = []
+        for label, page, query, state in PAGES:
+            if args.only and args.only.lower() not in label.lower():
+                continue
+            query = {k: (str(failed_run) if v == "FAILED_RUN" else v) for k, v in query.items()}
+            try:
+                cold = time_page(page, query, state, args.repeat, cold=True)
+                warm = time_page(page, query, state, args.repeat, cold=False)
+            except Exception as exc:  # a page that fails is reported, the others still timed
+                print(f"{label:46} ERROR {type(exc).__name__}: {str(exc)[:200]}", flush=True)
+                missed.append(label)
+                continue
+            met = statistics.median(cold) < TARGET_SECONDS
+            if not met:
+                missed.append(label)
+            print(f"{label:46} {statistics.median(cold):>10.3f}s {max(cold):>9.3f}s {statistics.median(warm):>10.3f}s "
+                  f"{max(warm):>9.3f}s  {'MET' if met else 'NOT MET'}", flush=True)
+    print(f"\ntarget: median < {TARGET_SECONDS} s with caches cleared (cold); "
+          + ("met by every page." if not missed else f"NOT met by: {', '.join(missed)}"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

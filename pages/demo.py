@@ -1,0 +1,235 @@
+"""Demo: switch a company of the bundled Visma sandbox into a known error and reset the demo data.
+
+For sales people showing the integration offline: pick a company, pick what should go wrong (the help article's three
+errors, a locked period, a rate limit, Visma down, a connection dropped after Visma stored the voucher), send a run on
+Journal Export, and show the failure with its explanation. Only in demo mode: app.py does not register this page in
+production, and the page refuses to draw anything when it is reached there anyway.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import services
+from pages.common import JOURNAL_EXPORT_PAGE, actor, flash, get_runtime, service_call, try_service
+from pages.export_ui import (
+    FAULT_EXPLANATIONS,
+    STATE_EXPLANATIONS,
+    cached_companies,
+    cached_demo_status,
+    clear_caches,
+    db_key,
+)
+
+STATE_ORDER = ("ok", "no_fiscal_year", "api_module_inactive", "ledger_empty", "period_locked", "year_locked",
+               "no_user_access", "inactive", "read_only")
+STATE_TITLES = {
+    "ok": "Healthy",
+    "no_fiscal_year": "Article 1 · fiscal year missing",
+    "api_module_inactive": "Article 2 · API module not active / default company",
+    "ledger_empty": "Article 3 · 'Ledger' cannot be empty",
+    "period_locked": "Locked period",
+    "year_locked": "Locked fiscal year",
+    "no_user_access": "User has no access",
+    "inactive": "Company inactive",
+    "read_only": "Read-only user",
+}
+
+rt = get_runtime()
+st.title("Demo")
+
+if not rt.settings.demo_mode:
+    st.error("The demo controls exist only in demo mode (no Visma client configured). Nothing here can touch a real "
+             "Visma company.", icon=":material/block:")
+    st.stop()
+
+st.caption(
+    "Make the bundled Visma sandbox misbehave on purpose, then send a run on Journal Export and show the customer the "
+    "failure and its explanation. Everything here changes only the local sandbox."
+)
+
+
+RESET_DIALOG = "demo_reset_open"  # the confirmation stays open across reruns while this is set
+
+
+def _close_reset() -> None:
+    st.session_state.pop(RESET_DIALOG, None)
+
+
+@st.dialog("Reset the demo data?", on_dismiss=_close_reset)
+def confirm_reset() -> None:
+    st.markdown(
+        "This puts every sandbox company back to healthy, removes its vouchers, and **empties this dashboard's "
+        "database**: accounts, mappings, runs and history. Afterwards *Load demo data* sets it all up again."
+    )
+    left, right = st.columns(2)
+    if left.button("Reset", type="primary", icon=":material/restart_alt:", key="demo_confirm_reset", width="stretch"):
+        ok, result = try_service(services.reset_demo, rt, actor=actor())
+        clear_caches()
+        if ok:
+            _close_reset()
+            flash(f"Demo data reset: sandbox back to its seed, {len(result.get('tables_emptied', []))} tables "
+                  "emptied.", "success")
+            flash("Demo data reset", "toast")
+            st.rerun()
+    if right.button("Cancel", key="demo_cancel_reset", width="stretch", on_click=_close_reset):
+        st.rerun()
+
+
+status = service_call(cached_demo_status, rt, db_key(rt))
+if status is None:
+    st.stop()
+if not status.get("running", True):
+    st.error(f"The sandbox does not answer: {status.get('error', '')}", icon=":material/cloud_off:")
+    st.stop()
+
+sandbox_companies = status.get("companies") or []
+accounts = status.get("accounts") or []
+
+top = st.columns([2, 1, 1])
+top[0].markdown(f"Sandbox at `{status.get('sandbox_url')}` · {len(sandbox_companies)} companies · "
+                f"{len(accounts)} accounts in this dashboard")
+if top[1].button("Load demo data", icon=":material/playlist_add:", key="demo_seed", width="stretch",
+                 help="Authorizes one account per sandbox company, loads the demo payroll runs and maps them."):
+    with st.spinner("Authorizing the demo accounts at the sandbox and loading payroll runs…"):
+        ok, result = try_service(services.seed_demo, rt, actor=actor())
+    clear_caches()
+    if ok:
+        failed = result.get("accounts_failed") or []
+        flash(f"Demo data loaded: {len(result.get('accounts_authorized') or [])} account(s) authorized, "
+              f"{len(result.get('mapped') or [])} compan(y/ies) mapped."
+              + (f" {len(failed)} account(s) could not be authorized." if failed else ""),
+              "warning" if failed else "success")
+        st.rerun()
+if top[2].button("Reset demo data…", icon=":material/restart_alt:", key="demo_reset", width="stretch"):
+    st.session_state[RESET_DIALOG] = True
+if st.session_state.get(RESET_DIALOG):
+    confirm_reset()
+
+# ------------------------------------------------------------------------------------------------ company table
+
+accounts_by_company = {}
+for a in accounts:
+    if a.get("visma_company_name"):
+        accounts_by_company.setdefault(a["visma_company_name"], []).append(a["name"])
+
+
+def _faults_text(faults: dict) -> str:
+    parts = []
+    if faults.get("rate_limit_per_minute"):
+        parts.append(f"rate limit {faults['rate_limit_per_minute']}/min")
+    if faults.get("http_error"):
+        parts.append(f"Visma down (HTTP {faults['http_error']})")
+    if faults.get("latency_ms"):
+        parts.append(f"+{faults['latency_ms']} ms")
+    if faults.get("commit_then_drop"):
+        parts.append(f"drop after store ×{faults['commit_then_drop']}")
+    return ", ".join(parts) or "none"
+
+
+st.subheader("Sandbox companies")
+frame = pd.DataFrame(
+    [
+        {
+            "company": c["name"],
+            "state": STATE_TITLES.get(c["state"], c["state"]),
+            "customer_sees": STATE_EXPLANATIONS.get(c["state"], ""),
+            "faults": _faults_text(c.get("faults") or {}),
+            "accounts": ", ".join(accounts_by_company.get(c["name"], [])) or "—",
+        }
+        for c in sandbox_companies
+    ]
+)
+if frame.empty:
+    st.info("The sandbox has no companies.")
+else:
+    st.dataframe(
+        frame, hide_index=True, width="stretch", lazy=False,
+        column_config={
+            "company": st.column_config.TextColumn("Company", pinned=True),
+            "state": st.column_config.TextColumn("State"),
+            "customer_sees": st.column_config.TextColumn("What the customer sees", width="large"),
+            "faults": st.column_config.TextColumn("Faults"),
+            "accounts": st.column_config.TextColumn("Accounts here"),
+        },
+    )
+
+if not sandbox_companies:
+    st.stop()
+
+# --------------------------------------------------------------------------------------------- switch a company
+
+st.subheader("Make something go wrong")
+by_id = {c["id"]: c for c in sandbox_companies}
+company_id = st.selectbox("Company", list(by_id), format_func=lambda i: by_id[i]["name"], key="demo_company")
+company = by_id[company_id]
+payroll = [p for p in (service_call(cached_companies, rt, db_key(rt)) or [])
+           if p.get("visma_company_name") == company["name"]]
+
+state_col, fault_col = st.columns(2)
+with state_col, st.container(border=True):
+    st.markdown("**State of the company in Visma**")
+    state = st.radio(
+        "State", STATE_ORDER, index=STATE_ORDER.index(company["state"]) if company["state"] in STATE_ORDER else 0,
+        format_func=lambda s: STATE_TITLES[s], key=f"demo_state_{company_id}", label_visibility="collapsed",
+    )
+    st.caption(STATE_EXPLANATIONS[state])
+    if st.button("Apply state", type="primary", key="demo_apply_state", icon=":material/bolt:",
+                 disabled=state == company["state"]) and (
+        service_call(services.set_company_state, rt, company_id, state, actor=actor()) is not None
+    ):
+        clear_caches()
+        flash(f"{company['name']} is now: {STATE_TITLES[state]}.", "success")
+        flash("Sandbox state changed", "toast")
+        st.rerun()
+
+with fault_col, st.container(border=True):
+    st.markdown("**Faults of the connection**")
+    faults = company.get("faults") or {}
+    limited = st.toggle("Rate limit", value=bool(faults.get("rate_limit_per_minute")), key=f"demo_rl_{company_id}",
+                        help=FAULT_EXPLANATIONS["rate_limit_per_minute"])
+    per_minute = st.number_input("Calls per minute", min_value=1, max_value=600,
+                                 value=int(faults.get("rate_limit_per_minute") or 2), key=f"demo_rlv_{company_id}",
+                                 disabled=not limited)
+    down = st.selectbox("Visma down", [None, 503, 500], key=f"demo_down_{company_id}",
+                        index=[None, 503, 500].index(faults.get("http_error")) if faults.get("http_error") in
+                        (None, 503, 500) else 0,
+                        format_func=lambda v: "No — Visma answers" if v is None else f"Yes — HTTP {v}",
+                        help=FAULT_EXPLANATIONS["http_error"])
+    latency = st.slider("Extra latency (ms)", 0, 5000, int(faults.get("latency_ms") or 0), step=250,
+                        key=f"demo_lat_{company_id}", help=FAULT_EXPLANATIONS["latency_ms"])
+    drops = st.number_input("Store, then drop the connection (next N vouchers)", min_value=0, max_value=20,
+                            value=int(faults.get("commit_then_drop") or 0), key=f"demo_drop_{company_id}",
+                            help=FAULT_EXPLANATIONS["commit_then_drop"])
+    wanted = {"rate_limit_per_minute": int(per_minute) if limited else None, "http_error": down,
+              "latency_ms": int(latency), "commit_then_drop": int(drops)}
+    b1, b2 = st.columns(2)
+    if b1.button("Apply faults", type="primary", key="demo_apply_faults", icon=":material/bolt:",
+                 width="stretch") and (
+        service_call(services.set_company_faults, rt, company_id, actor=actor(), **wanted) is not None
+    ):
+        clear_caches()
+        flash(f"Faults of {company['name']}: {_faults_text(wanted)}.", "success")
+        st.rerun()
+    if b2.button("Clear faults", key="demo_clear_faults", icon=":material/healing:", width="stretch"):
+        cleared = {"rate_limit_per_minute": None, "http_error": None, "latency_ms": 0, "commit_then_drop": 0}
+        if service_call(services.set_company_faults, rt, company_id, actor=actor(), **cleared) is not None:
+            clear_caches()
+            flash(f"{company['name']} answers normally again.", "success")
+            st.rerun()
+
+# ------------------------------------------------------------------------------------------------- what next
+
+with st.container(border=True):
+    st.markdown("**Now show it**")
+    if payroll:
+        st.markdown(
+            f"Send a run of **{payroll[0]['name']}** on Journal Export: the failure appears with its cause and "
+            "solution from the troubleshooting catalogue."
+        )
+        st.page_link(JOURNAL_EXPORT_PAGE, label=f"Open Journal Export for {payroll[0]['name']}",
+                     icon=":material/upload_file:", query_params={"company": payroll[0]["code"]})
+    else:
+        st.markdown(f"No payroll company is mapped to **{company['name']}** yet. Load the demo data (above), or map "
+                    "one on the Administrations page.")

@@ -1,0 +1,234 @@
+"""Overview: the health of the integration at a glance.
+
+Accounts by status and those needing action, failures this period by troubleshooting entry, the tokens that will need
+re-authorization soon with the companies depending on them, and a company × period grid of export status (not sent /
+sent / failed) that shows the companies needing attention first and pages through thousands of them. One service
+call (``overview``, aggregated in the database) feeds the page; it is cached for a short time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core import services
+from pages.common import (
+    ACCOUNTS_PAGE,
+    JOURNAL_EXPORT_PAGE,
+    TROUBLESHOOTING_PAGE,
+    account_status_label,
+    get_runtime,
+    service_call,
+)
+from pages.export_ui import (
+    STATUS_CELL_STYLE,
+    STATUS_LABELS,
+    cached_companies,
+    cached_overview,
+    db_key,
+    exports_chart,
+    find_entry,
+    status_pivot,
+    when,
+)
+
+PAGE_SIZE = 50
+rt = get_runtime()
+st.title("Overview")
+
+data = service_call(cached_overview, rt, db_key(rt))
+if data is None:
+    st.stop()
+
+
+def records(value: Any, key: str = "status", count: str = "count") -> list[dict]:
+    """A list of dicts from a list or a ``{key: count}`` mapping."""
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        return [{key: k, count: v} for k, v in value.items()]
+    return [dict(v) for v in value]
+
+
+accounts_by_status = {r["status"]: int(r["count"]) for r in records(data.get("accounts_by_status"))}
+needing_action = records(data.get("accounts_needing_action"))
+failures = records(data.get("failures_by_entry"))
+expiring = records(data.get("expiring_tokens"))
+companies = service_call(cached_companies, rt, db_key(rt)) or []
+companies_of: dict[str, list[str]] = {}
+for c in companies:
+    if c.get("account_name"):
+        companies_of.setdefault(c["account_name"], []).append(c["name"])
+
+
+def depending(account: Mapping) -> str:
+    names = account.get("companies") or account.get("mapped_companies") or companies_of.get(account.get("name"), [])
+    return ", ".join(names) or "—"
+
+
+# ----------------------------------------------------------------------------------------------------- metrics
+
+runs_by_status = {k: int(v) for k, v in (data.get("runs_by_status") or {}).items()}
+m = st.columns(5)
+m[0].metric("Authorized accounts", accounts_by_status.get("authorized", 0),
+            help="Accounts whose Visma logo is red: their token works.")
+m[1].metric("Accounts needing action", len(needing_action),
+            help="Not authorized yet, or Visma refused the refresh: someone must authorize again.")
+m[2].metric("Runs waiting to be sent", data.get("runs_waiting", runs_by_status.get("not_sent", 0)),
+            help="Not sent or failed runs of mapped companies.")
+m[3].metric("Failed exports", runs_by_status.get("failed", sum(int(f.get("count", 0)) for f in failures)))
+mapped = data.get("companies") or {}
+m[4].metric("Companies mapped", f"{mapped.get('mapped', 0)} / {mapped.get('total', 0)}" if mapped else "—",
+            help="Payroll companies linked to a Visma company (the others cannot be sent).")
+
+if not accounts_by_status and not runs_by_status and not companies:
+    st.info(
+        "Nothing to show yet. Create and authorize a Visma account on **Accounts**, map payroll companies on "
+        "**Administrations**, then send runs on **Journal Export**.",
+        icon=":material/info:",
+    )
+    st.page_link(ACCOUNTS_PAGE, label="Go to Accounts", icon=":material/key:")
+    st.stop()
+
+if data.get("runs_stuck_sending"):
+    st.warning(f"{data['runs_stuck_sending']} run(s) have been *sending* for too long; the worker checks them with "
+               "Visma before any retry.", icon=":material/hourglass_top:")
+
+left, right = st.columns(2)
+
+# ------------------------------------------------------------------------------------------- accounts needing action
+
+with left:
+    st.subheader("Accounts needing action")
+    if accounts_by_status:
+        st.caption(" · ".join(f"{account_status_label(s)}: **{n}**" for s, n in sorted(accounts_by_status.items())))
+    if not needing_action:
+        st.success("Every account is authorized.", icon=":material/task_alt:")
+    else:
+        frame = pd.DataFrame(
+            [
+                {
+                    "account": a.get("name"),
+                    "status": account_status_label(a.get("status", "")),
+                    "why": (find_entry(a.get("status_entry_id")).title if find_entry(a.get("status_entry_id"))
+                            else a.get("status_reason") or ""),
+                    "companies": depending(a),
+                }
+                for a in needing_action
+            ]
+        )
+        st.dataframe(frame, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(frame)),
+                     column_config={"account": "Account", "status": "Status", "why": "Why",
+                                    "companies": "Companies depending on it"})
+        st.page_link(ACCOUNTS_PAGE, label="Authorize on Accounts", icon=":material/key:")
+
+# ------------------------------------------------------------------------------------------ failures by entry
+
+with right:
+    st.subheader("Failed exports by cause")
+    if not failures:
+        st.success("No failed export.", icon=":material/task_alt:")
+    for f in failures[:6]:
+        entry = find_entry(f.get("entry_id"))
+        title = entry.title if entry else (f.get("title") or "Unrecognised error")
+        affected = f.get("companies_affected") or len(f.get("companies") or [])
+        with st.container(border=True):
+            st.markdown(f"**{title}** — {f.get('count', 0)} run(s), {affected} compan{'y' if affected == 1 else 'ies'}")
+            if entry:
+                st.caption(entry.solution)
+                st.page_link(TROUBLESHOOTING_PAGE, label="Explain", icon=":material/help:",
+                             query_params={"entry": entry.id})
+    if len(failures) > 6:
+        st.caption(f"and {len(failures) - 6} more causes — see Troubleshooting › Recent failures.")
+
+# ------------------------------------------------------------------------------------------ expiring tokens
+
+st.subheader("Tokens that need re-authorization soon")
+st.caption("Access tokens last an hour and are refreshed automatically. An account moves to *Accounts needing "
+           "action* as soon as Visma refuses its refresh (password changed, access revoked, token lost).")
+if not expiring:
+    st.success("No token expires soon.", icon=":material/task_alt:")
+else:
+    frame = pd.DataFrame(
+        [
+            {
+                "account": t.get("name") or t.get("account"),
+                "expires": when(t.get("token_expires_at") or t.get("expires_at")),
+                "companies": depending(t),
+            }
+            for t in expiring
+        ]
+    )
+    st.dataframe(frame, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(frame)),
+                 column_config={"account": "Account", "expires": "Expires",
+                                "companies": st.column_config.TextColumn("Companies depending on it", width="large")})
+
+# ------------------------------------------------------------------------------------------ runs per period
+
+cells = records(data.get("status_grid"))
+counts = [{"year": c["year"], "period": c["period"], "status": s, "count": int(c.get(s, 0))}
+          for c in cells for s in ("not_sent", "sending", "sent", "failed") if c.get(s)]
+chart = exports_chart(counts)
+if chart is not None:
+    st.subheader("Runs per period")
+    st.altair_chart(chart, width="stretch")
+
+# ------------------------------------------------------------------------------------------ status grid
+
+
+@st.cache_data(ttl=30, show_spinner=False, max_entries=8)
+def company_grid(_rt, db: str) -> pd.DataFrame:
+    """(company_code, company, year, period, status) rows: from the service's grid when there is one, else derived
+    from every run (slower at a bureau's size)."""
+    grid_fn = getattr(services, "company_status_grid", None)
+    rows = grid_fn(_rt) if grid_fn else [
+        {"company_code": r["company_code"], "company": r["company"], "year": r["year"], "period": r["period"],
+         "status": r["status"]}
+        for r in services.list_runs(_rt)
+    ]
+    frame = pd.DataFrame(rows, columns=["company_code", "company", "year", "period", "status"])
+    return status_pivot(frame) if not frame.empty else frame
+
+
+st.subheader("Export status per company and period")
+table = company_grid(rt, db_key(rt))
+if table.empty:
+    st.info("No processed runs yet.")
+    st.stop()
+c1, c2, c3 = st.columns([3, 1.2, 1])
+query = c1.text_input("Find a company", key="ov_search", placeholder="Name or code")
+attention = c2.toggle("Only companies needing attention", value=len(table) > PAGE_SIZE, key="ov_attention")
+if query:
+    needle = query.strip().lower()
+    table = table[table["company"].str.lower().str.contains(needle, regex=False)
+                  | table["company_code"].str.lower().str.contains(needle, regex=False)]
+if attention:
+    table = table[(table["failed"] > 0) | (table["not sent"] > 0)]
+pages = max(1, -(-len(table) // PAGE_SIZE))
+page = c3.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, key="ov_page") if pages > 1 else 1
+shown = table.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+st.markdown(f"{len(table)} compan{'y' if len(table) == 1 else 'ies'}, those with failed runs first · "
+            ":red-badge[Sent] :orange-badge[Failed] :gray-badge[Not sent]")
+
+periods = [c for c in shown.columns if c not in ("company_code", "company", "failed", "not sent")]
+labels = shown[periods].map(lambda s: STATUS_LABELS.get(s, "") if isinstance(s, str) else "")
+styled = pd.concat([shown[["company", "company_code", "failed", "not sent"]], labels], axis=1).style.apply(
+    lambda col: [STATUS_CELL_STYLE.get(s, "") if isinstance(s, str) else "" for s in shown[col.name]],
+    subset=periods,
+)
+st.dataframe(
+    styled,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "company": st.column_config.TextColumn("Company", pinned=True, width="medium"),
+        "company_code": st.column_config.TextColumn("Code", width="small"),
+        "failed": st.column_config.NumberColumn("Failed", width="small"),
+        "not sent": st.column_config.NumberColumn("Not sent", width="small"),
+        **{p: st.column_config.TextColumn(p, width="small") for p in periods},
+    },
+)
+st.page_link(JOURNAL_EXPORT_PAGE, label="Send or fix runs on Journal Export", icon=":material/upload_file:")

@@ -1,0 +1,55 @@
+"""Fixtures and helpers for the AppTest tests of the Journal Export, Overview, Troubleshooting and Demo pages.
+
+The app runs against the session sandbox and a fresh SQLite file (``tests.apptest_fixtures.app_env``); data is
+arranged through the core services, exactly as users would create it (demo payroll, an account authorized through
+the sandbox's login pages, a mapping, a send).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.apptest_fixtures import *  # noqa: F403
+from tests.apptest_fixtures import open_page  # noqa: F401
+
+ACTOR = "test@pages"
+BAKKERIJ_CODE = "BAKKERIJ-DGK"
+
+
+def company_code_for(sandbox_company_name: str) -> str:
+    from core.payroll import DEMO_MAPPING
+
+    return next(code for code, name in DEMO_MAPPING.items() if name == sandbox_company_name)
+
+
+def setup_company(rt, code: str = BAKKERIJ_CODE, *, periods=(1, 2, 3)):
+    """Runs of one demo company, an account authorized for its sandbox company, and the mapping (see
+    ``tests.export_fixtures.setup_company``)."""
+    from tests.export_fixtures import setup_company as _setup
+
+    return _setup(rt, code, periods=periods)
+
+
+def set_state(rt, sandbox_company_name: str, state: str) -> None:
+    from core import services
+    from sandbox import seed
+
+    services.set_company_state(rt, seed.company_by_name(sandbox_company_name)["id"], state, actor=ACTOR)
+
+
+@pytest.fixture
+def mapped(rt):
+    """Bakkerij's runs of periods 1-3, authorized and mapped; nothing sent."""
+    return setup_company(rt)
+
+
+@pytest.fixture
+def with_failure(rt, mapped):
+    """As ``mapped``, with period 1 sent and period 2 failed because the fiscal year is missing."""
+    from core import services
+
+    services.send_run(rt, mapped.run_ids[0], actor=ACTOR)
+    set_state(rt, "Bakkerij De Gouden Korst B.V.", "no_fiscal_year")
+    services.send_run(rt, mapped.run_ids[1], actor=ACTOR)
+    set_state(rt, "Bakkerij De Gouden Korst B.V.", "ok")
+    return mapped
