@@ -74,7 +74,10 @@ def _flush(conn, pending: dict, counts: dict) -> None:
 def seed(engine, n_companies: int, n_runs: int, *, year: int = 2026) -> dict[str, int]:
     """Bulk-insert a payroll bureau: accounts, companies, mappings, runs with lines, attempts. Deterministic."""
     rng = random.Random(f"bench-pages/{n_companies}/{n_runs}")
+    # a separate stream, so that the rest of the seed stays what it was before accounts had a re-authorization date
+    auth_rng = random.Random(f"bench-pages/authorized/{n_companies}")
     now = datetime(year, 12, 20, 12, 0, tzinfo=UTC)
+    wall = datetime.now(UTC).replace(microsecond=0)
     counts = {"companies": 0, "runs": 0, "lines": 0, "attempts": 0, "accounts": 0}
     with engine.begin() as conn:
         pending: dict = {table: [] for table in ORDER}
@@ -87,11 +90,16 @@ def seed(engine, n_companies: int, n_runs: int, *, year: int = 2026) -> dict[str
             status = "authorized" if roll < 0.95 else ("needs_reauthorization" if roll < 0.98 else "not_authorized")
             visma_id = str(uuid.UUID(int=rng.getrandbits(128)))
             expires = now + timedelta(minutes=rng.randint(-30, 60))
+            # authorized within the 30 days before the run (wall clock: the Overview compares with the real now;
+            # refresh tokens live 30 days from the authorization), so about a quarter of the accounts are due for
+            # re-authorization within the Overview's week
+            authorized_at = wall - timedelta(days=auth_rng.randint(0, 29), hours=auth_rng.randint(0, 23))
             accounts.append({
                 "id": cid, "name": f"acc-{company.code}", "status": status, "visma_company_id": visma_id,
                 "visma_company_name": company.name, "token_expires_at": expires if status != "not_authorized" else None,
                 "last_refreshed_at": now - timedelta(days=rng.randint(0, 80)),
-                "authorized_at": now - timedelta(days=90),
+                "authorized_at": authorized_at,
+                "reauthorize_by": authorized_at + timedelta(days=30) if status == "authorized" else None,
                 "created_at": now - timedelta(days=100), "updated_at": now,
                 "status_reason": "Visma refused the refresh token (invalid_grant)." if status != "authorized" else None,
                 "status_entry_id": "reauthorize-needed" if status == "needs_reauthorization" else None,

@@ -85,7 +85,23 @@ def _mapped_companies(session: Session, account_id: int) -> list[str]:
     return list(rows)
 
 
-def _to_dict(session: Session, account: Account) -> dict[str, Any]:
+def _companies_by_account(session: Session, account_ids: list[int] | None = None) -> dict[int, list[str]]:
+    """The payroll companies mapped to each account (names sorted), in one query for all accounts."""
+    stmt = (
+        select(CompanyMapping.account_id, PayrollCompany.name)
+        .join(PayrollCompany, col(CompanyMapping.payroll_company_id) == col(PayrollCompany.id))
+        .order_by(PayrollCompany.name)
+    )
+    if account_ids is not None:
+        stmt = stmt.where(col(CompanyMapping.account_id).in_(account_ids))
+    out: dict[int, list[str]] = {}
+    for account_id, name in session.exec(stmt).all():
+        out.setdefault(account_id, []).append(name)
+    return out
+
+
+def _to_dict(session: Session, account: Account, mapped: list[str] | None = None) -> dict[str, Any]:
+    """An account as plain data; ``mapped`` (its payroll companies) is read here when the caller has not."""
     return {
         "id": account.id,
         "name": account.name,
@@ -99,8 +115,9 @@ def _to_dict(session: Session, account: Account) -> dict[str, Any]:
         "token_expires_at": account.token_expires_at,
         "last_refreshed_at": account.last_refreshed_at,
         "authorized_at": account.authorized_at,
+        "reauthorize_by": account.reauthorize_by,
         "created_at": account.created_at,
-        "mapped_companies": _mapped_companies(session, account.id),
+        "mapped_companies": _mapped_companies(session, account.id) if mapped is None else mapped,
     }
 
 
@@ -118,10 +135,12 @@ def _find(session: Session, name: str) -> Account:
 
 
 def list_accounts(rt) -> list[dict[str, Any]]:
-    """Every account with its status, Visma company, token expiry and the payroll companies mapped to it."""
+    """Every account with its status, Visma company, token expiry, re-authorization deadline and the payroll
+    companies mapped to it. Two queries whatever the number of accounts (accounts; mappings grouped here)."""
     with Session(rt.engine) as session:
         accounts = session.exec(select(Account).order_by(Account.name)).all()
-        return [_to_dict(session, a) for a in accounts]
+        mapped = _companies_by_account(session)
+        return [_to_dict(session, a, mapped.get(a.id, [])) for a in accounts]
 
 
 def get_account(rt, name: str) -> dict[str, Any]:
@@ -342,6 +361,14 @@ def _revoke_quietly(rt, refresh_token: str | None) -> bool:
         return False
 
 
+def _reauthorize_by(rt, authorized_at: datetime) -> datetime | None:
+    """When this authorization's refresh token is assumed to die: an absolute lifetime counted from the
+    authorization, which refreshes do not extend (core.settings, VISMA_REFRESH_TOKEN_LIFETIME_DAYS); None when the
+    lifetime is configured as unknown (0)."""
+    days = rt.settings.refresh_token_lifetime_days
+    return authorized_at + timedelta(days=days) if days else None
+
+
 def complete_authorization(rt, callback: str | Mapping[str, Any], *, actor: str) -> dict[str, Any]:
     """Finish an authorization from the address Visma sent the browser back to (or its query parameters).
 
@@ -491,6 +518,7 @@ def complete_authorization(rt, callback: str | Mapping[str, Any], *, actor: str)
             account.scope = (tokens.scope or params.get("scope") or None)
             account.token_expires_at = tokens.expires_at
             account.authorized_at = now
+            account.reauthorize_by = _reauthorize_by(rt, now)
             account.last_refreshed_at = None
             account.updated_at = now
             session.add(account)
@@ -779,6 +807,7 @@ def disconnect_account(rt, name: str, *, actor: str) -> dict[str, Any]:
         acc.status_reason = None
         acc.status_entry_id = None
         acc.token_expires_at = None
+        acc.reauthorize_by = None
         acc.updated_at = _now()
         session.add(acc)
         audit.record(session, actor=actor, action="account.disconnected", account_id=acc.id,

@@ -13,7 +13,9 @@ from core import accounts, audit
 from core.db import session_scope
 from core.demo_constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
 from core.errors import ServiceError
+from core.mappings import map_company
 from core.models import AUTHORIZED
+from core.payroll import list_payroll_companies, seed_demo_payroll
 
 ADMIN_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
@@ -81,11 +83,6 @@ def _authorize_in_sandbox(rt, name: str, company_name: str, *, actor: str) -> di
 
 def _map_payroll_companies(rt, account_names: set[str], *, actor: str) -> tuple[list[str], list[str]]:
     """Map each demo payroll company to the account named like it (the demo gives them the sandbox's names)."""
-    try:
-        from core.mappings import map_company
-        from core.payroll import list_payroll_companies
-    except ImportError:
-        return [], []
     mapped, warnings = [], []
     for company in list_payroll_companies(rt):
         if company.get("account_name") or company["name"] not in account_names:
@@ -98,6 +95,16 @@ def _map_payroll_companies(rt, account_names: set[str], *, actor: str) -> tuple[
         mapped.append(company["name"])
         warnings += [f"{company['name']}: {w}" for w in result.get("warnings", [])]
     return mapped, warnings
+
+
+def prepare_demo(rt, *, actor: str = "demo-mode") -> dict[str, Any] | None:
+    """On a dashboard started with nothing configured, load the demo payroll companies and runs once (DESIGN.md: demo
+    mode is "seeded with demo payroll companies and runs"), so a sales demo can go straight to authorizing an account
+    and mapping a company. Accounts are left to the person demoing: authorizing live is the point of the demo.
+    Does nothing on a sandbox named by configuration (tests) or once any payroll company exists."""
+    if not (rt.settings.demo_mode and rt.embedded_sandbox) or list_payroll_companies(rt):
+        return None
+    return seed_demo_payroll(rt, actor=actor)
 
 
 def seed_demo(rt, *, actor: str) -> dict[str, Any]:
@@ -120,13 +127,7 @@ def seed_demo(rt, *, actor: str) -> dict[str, Any]:
             authorized.append(name)
         except ServiceError as exc:
             failed.append({"account": name, "error": exc.message})
-    payroll: dict[str, Any] = {}
-    try:
-        from core.payroll import seed_demo_payroll
-    except ImportError:
-        seed_demo_payroll = None
-    if seed_demo_payroll is not None:
-        payroll = seed_demo_payroll(rt)
+    payroll = seed_demo_payroll(rt)
     mapped, warnings = _map_payroll_companies(rt, names, actor=actor)
     with session_scope(rt.engine) as session:
         audit.record(session, actor=actor, action="demo.seeded",

@@ -22,8 +22,10 @@ from core.models import FAILED, Account, AuditEvent, ExportAttempt, PayrollCompa
 from core.payroll import load_run_data, run_label
 
 __all__ = [
+    "company_status_grid",
     "export_counts_by_period",
     "export_history",
+    "get_run",
     "list_runs",
     "preview_run",
     "recent_failures",
@@ -40,18 +42,32 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+_RUN_COLUMNS = (
+    PayrollRun.id, PayrollCompany.name, PayrollCompany.code, PayrollRun.year, PayrollRun.period,
+    PayrollRun.run_number, PayrollRun.processed_at, PayrollRun.status, PayrollRun.voucher_number,
+    PayrollRun.voucher_id, PayrollRun.error_entry_id, PayrollRun.error_message, PayrollRun.attempt_count,
+    PayrollRun.sent_at, PayrollRun.total_debit, PayrollRun.line_count, PayrollRun.claimed_by,
+    PayrollRun.claimed_at,
+)
+
+
+def _run_row(r) -> dict:
+    """One row of ``_RUN_COLUMNS`` as the dict ``list_runs`` and ``get_run`` return."""
+    return {
+        "id": r[0], "company": r[1], "company_code": r[2], "year": r[3], "period": r[4], "run_number": r[5],
+        "label": run_label(r[3], r[4], r[5]), "processed_at": _iso(r[6]), "status": r[7],
+        "voucher_number": r[8], "voucher_id": r[9], "error_entry_id": r[10], "error_message": r[11],
+        "attempt_count": r[12], "sent_at": _iso(r[13]), "total_debit": _money(r[14]), "line_count": r[15],
+        "claimed_by": r[16], "claimed_at": _iso(r[17]),
+    }
+
+
 def list_runs(
     rt, *, company_code: str | None = None, status: str | None = None, limit: int | None = None
 ) -> list[dict]:
     """Runs with their export state, newest period first (one query)."""
     stmt = (
-        sa.select(
-            PayrollRun.id, PayrollCompany.name, PayrollCompany.code, PayrollRun.year, PayrollRun.period,
-            PayrollRun.run_number, PayrollRun.processed_at, PayrollRun.status, PayrollRun.voucher_number,
-            PayrollRun.voucher_id, PayrollRun.error_entry_id, PayrollRun.error_message, PayrollRun.attempt_count,
-            PayrollRun.sent_at, PayrollRun.total_debit, PayrollRun.line_count, PayrollRun.claimed_by,
-            PayrollRun.claimed_at,
-        )
+        sa.select(*_RUN_COLUMNS)
         .join(PayrollCompany, PayrollCompany.id == PayrollRun.company_id)
         .order_by(PayrollCompany.code, PayrollRun.year.desc(), PayrollRun.period.desc(), PayrollRun.run_number.desc())
     )
@@ -63,15 +79,51 @@ def list_runs(
         stmt = stmt.limit(limit)
     with session_scope(rt.engine) as session:
         rows = session.execute(stmt).all()
+    return [_run_row(r) for r in rows]
+
+
+def get_run(rt, run_id: int) -> dict:
+    """One run, with the same fields as a row of ``list_runs`` (one query by primary key, for deep links)."""
+    stmt = (
+        sa.select(*_RUN_COLUMNS)
+        .join(PayrollCompany, PayrollCompany.id == PayrollRun.company_id)
+        .where(PayrollRun.id == run_id)
+    )
+    with session_scope(rt.engine) as session:
+        row = session.execute(stmt).first()
+    if row is None:
+        raise ServiceError(
+            f"There is no run with id {run_id}: it was never imported or has been deleted. Pick the company and the "
+            "run from the list instead (or see `runs list`).",
+            code="run-unknown",
+        )
+    return _run_row(row)
+
+
+def company_status_grid(rt) -> list[dict]:
+    """Run counts per (company, year, period, status): the Overview's company × period grid, one query.
+
+    At 2,000 companies × 12 runs this is ~24,000 small rows at most (fewer when a period has several runs of one
+    status), instead of every run's full record."""
+    # grouped on the run table's own integer key first, then joined to the companies: a third faster on SQLite than
+    # grouping on the joined code and name strings
+    counts = (
+        sa.select(PayrollRun.company_id, PayrollRun.year, PayrollRun.period, PayrollRun.status,
+                  sa.func.count().label("n"))
+        .group_by(PayrollRun.company_id, PayrollRun.year, PayrollRun.period, PayrollRun.status)
+        .subquery()
+    )
+    stmt = (
+        sa.select(PayrollCompany.code, PayrollCompany.name, counts.c.year, counts.c.period, counts.c.status,
+                  counts.c.n)
+        .join(counts, counts.c.company_id == PayrollCompany.id)
+        .order_by(PayrollCompany.code, counts.c.year, counts.c.period, counts.c.status)
+    )
+    with rt.engine.connect() as conn:  # a Core read: no ORM session bookkeeping for tens of thousands of rows
+        rows = conn.execute(stmt).all()
     return [
-        {
-            "id": r[0], "company": r[1], "company_code": r[2], "year": r[3], "period": r[4], "run_number": r[5],
-            "label": run_label(r[3], r[4], r[5]), "processed_at": _iso(r[6]), "status": r[7],
-            "voucher_number": r[8], "voucher_id": r[9], "error_entry_id": r[10], "error_message": r[11],
-            "attempt_count": r[12], "sent_at": _iso(r[13]), "total_debit": _money(r[14]), "line_count": r[15],
-            "claimed_by": r[16], "claimed_at": _iso(r[17]),
-        }
-        for r in rows
+        {"company_code": code, "company": name, "year": year, "period": period, "status": status, "count": int(n)}
+        for code, name, year, period, status, n in rows
     ]
 
 

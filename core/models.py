@@ -49,6 +49,9 @@ class Account(SQLModel, table=True):
     token_expires_at: datetime | None = None
     last_refreshed_at: datetime | None = None
     authorized_at: datetime | None = None
+    # When the refresh token of the last authorization is assumed to die (authorized_at + the configured absolute
+    # lifetime, VISMA_REFRESH_TOKEN_LIFETIME_DAYS); refreshes do not move it. None: lifetime unknown or not authorized.
+    reauthorize_by: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -2,7 +2,12 @@
 
 Every figure is a GROUP BY in the database (never a loop over ORM objects), so the page answers in well under
 0.3 s with 2,000 companies × 12 runs: accounts by status, accounts needing action, a status grid (runs per period and
-status), failures grouped by troubleshooting entry, tokens expiring within a day, and runs waiting to be sent.
+status), failures grouped by troubleshooting entry, the accounts whose authorization runs out soon (with the payroll
+companies depending on them), and runs waiting to be sent.
+
+Access tokens last an hour and are refreshed automatically, so their expiry says nothing. What forces someone to log
+in at Visma again is the end of the refresh token's life: ``Account.reauthorize_by``, counted from the authorization
+(core.settings, ``VISMA_REFRESH_TOKEN_LIFETIME_DAYS``), and moved by nothing but a new authorization.
 """
 
 from __future__ import annotations
@@ -20,19 +25,31 @@ from core.models import AUTHORIZED, FAILED, NOT_SENT, Account, CompanyMapping, P
 __all__ = ["overview"]
 
 
-def overview(rt, *, expiring_within: timedelta = timedelta(hours=24)) -> dict:
+def overview(rt, *, reauthorization_within: timedelta = timedelta(days=7)) -> dict:
+    """The Overview page's figures. ``reauthorization_due``: authorized accounts whose ``reauthorize_by`` falls
+    within ``reauthorization_within`` (or has passed already), soonest first; it and ``accounts_needing_action`` give
+    each account's ``companies`` (the payroll companies mapped to it: what stops when it does)."""
     now = models.utcnow()
     with session_scope(rt.engine) as session:
         by_status = dict(session.execute(
             sa.select(Account.status, sa.func.count()).group_by(Account.status)).all())
         needing = session.execute(
-            sa.select(Account.name, Account.status, Account.status_reason, Account.status_entry_id)
+            sa.select(Account.id, Account.name, Account.status, Account.status_reason, Account.status_entry_id)
             .where(Account.status != AUTHORIZED).order_by(Account.name)).all()
-        expiring = session.execute(
-            sa.select(Account.name, Account.token_expires_at)
-            .where(Account.status == AUTHORIZED, Account.token_expires_at.is_not(None),
-                   Account.token_expires_at < now + expiring_within)
-            .order_by(Account.token_expires_at)).all()
+        due_condition = sa.and_(Account.status == AUTHORIZED, Account.reauthorize_by.is_not(None),
+                                Account.reauthorize_by < now + reauthorization_within)
+        due = session.execute(
+            sa.select(Account.id, Account.name, Account.reauthorize_by).where(due_condition)
+            .order_by(Account.reauthorize_by, Account.name)).all()
+        depending: dict[int, list[str]] = {}
+        if due or needing:  # the payroll companies of every listed account, in one query
+            for account_id, company in session.execute(
+                sa.select(CompanyMapping.account_id, PayrollCompany.name)
+                .join(PayrollCompany, PayrollCompany.id == CompanyMapping.payroll_company_id)
+                .join(Account, Account.id == CompanyMapping.account_id)
+                .where(sa.or_(Account.status != AUTHORIZED, due_condition))
+                .order_by(PayrollCompany.name)).all():
+                depending.setdefault(account_id, []).append(company)
         grid = session.execute(
             sa.select(PayrollRun.year, PayrollRun.period, PayrollRun.status, sa.func.count())
             .group_by(PayrollRun.year, PayrollRun.period, PayrollRun.status)
@@ -56,8 +73,11 @@ def overview(rt, *, expiring_within: timedelta = timedelta(hours=24)) -> dict:
     return {
         "accounts_by_status": {k: int(v) for k, v in by_status.items()},
         "accounts_needing_action": [
-            {"name": n, "status": s, "status_reason": r, "status_entry_id": e} for n, s, r, e in needing],
-        "expiring_tokens": [{"name": n, "token_expires_at": t} for n, t in expiring],
+            {"name": n, "status": s, "status_reason": r, "status_entry_id": e, "companies": depending.get(i, [])}
+            for i, n, s, r, e in needing],
+        "reauthorization_due": [
+            {"name": name, "reauthorize_by": by, "overdue": by <= now, "companies": depending.get(account_id, [])}
+            for account_id, name, by in due],
         "status_grid": list(cells.values()),
         "runs_by_status": {k: int(v) for k, v in runs_by_status.items()},
         "runs_waiting": waiting_mapped,

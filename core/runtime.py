@@ -33,6 +33,9 @@ class Runtime:
     engine: Engine
     cipher: TokenCipher
     sandbox_url: str | None = None
+    # True when this process's demo mode started or reused the shared sandbox itself (nothing configured), as opposed
+    # to a sandbox named by VISMA_IDENTITY_URL (tests, a sandbox run by hand).
+    embedded_sandbox: bool = False
     _closers: list = field(default_factory=list, repr=False)
 
     @cached_property
@@ -66,6 +69,7 @@ def build_runtime(
     """Build the runtime: in demo mode start or reuse the shared sandbox and point the Visma URLs at it; migrate."""
     settings = settings or load_settings()
     sandbox_url = None
+    embedded = False
     if settings.demo_mode and settings.identity_url != PRODUCTION_IDENTITY_URL:
         # Demo mode pointed at a sandbox started elsewhere (tests, or `python -m sandbox` run by hand).
         sandbox_url = settings.identity_url
@@ -73,10 +77,11 @@ def build_runtime(
         from core.demo_runtime import ensure_sandbox
 
         sandbox_url = ensure_sandbox(settings)
+        embedded = True
         settings = settings.with_visma_urls(sandbox_url, f"{sandbox_url}/v2")
     # production refuses to start without a key, before touching the database
     cipher = TokenCipher(resolve_encryption_key(settings))
     engine = make_engine(settings.database_url)
     if migrate_schema:
         migrate(engine)
-    return Runtime(settings=settings, engine=engine, cipher=cipher, sandbox_url=sandbox_url)
+    return Runtime(settings=settings, engine=engine, cipher=cipher, sandbox_url=sandbox_url, embedded_sandbox=embedded)

@@ -15,13 +15,23 @@ from core.accounts import (
     refresh_account,
     start_authorization,
 )
-from core.demo import demo_status, reset_demo, sandbox_companies, seed_demo, set_company_faults, set_company_state
+from core.demo import (
+    demo_status,
+    prepare_demo,
+    reset_demo,
+    sandbox_companies,
+    seed_demo,
+    set_company_faults,
+    set_company_state,
+)
 from core.demo_constants import DEMO_PASSWORD
 from core.errors import ServiceError
 from core.export import reconcile_stale, resend_run, send_pending, send_run
 from core.export_views import (
+    company_status_grid,
     export_counts_by_period,
     export_history,
+    get_run,
     list_runs,
     preview_run,
     recent_failures,
@@ -55,6 +65,7 @@ __all__ = [
     "build_runtime",
     "catalogue",
     "classify",
+    "company_status_grid",
     "complete_authorization",
     "cost_center_mapping",
     "create_account",
@@ -67,6 +78,7 @@ __all__ = [
     "find_entry",
     "get_account",
     "get_chart",
+    "get_run",
     "import_journal_file",
     "ledger_mapping",
     "list_accounts",
@@ -76,6 +88,7 @@ __all__ = [
     "match",
     "overview",
     "preflight_company",
+    "prepare_demo",
     "preflight_run",
     "preview_run",
     "recent_failures",

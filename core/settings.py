@@ -18,6 +18,11 @@ DEFAULT_REDIRECT_URI = "http://localhost:8501/"
 # Scopes the product asks for: ea:api for any call, offline_access for a refresh token, ea:accounting for vouchers,
 # accounts and fiscal years, ea:sales_readonly because GET /v2/companysettings accepts only sales scopes.
 SCOPES = ("ea:api", "offline_access", "ea:accounting", "ea:sales_readonly")
+# Visma does not document how long a refresh token lives (visma-eaccounting.md F14, §8). The strict assumption is an
+# absolute lifetime counted from the authorization, refreshes not extending it: Duende IdentityServer's default
+# absolute lifetime is 30 days. 0 means unknown / never: no re-authorization deadline is shown.
+DEFAULT_REFRESH_TOKEN_LIFETIME_DAYS = 30
+MAX_REFRESH_TOKEN_LIFETIME_DAYS = 3650
 
 KEYS = (
     "VISMA_CLIENT_ID",
@@ -28,6 +33,7 @@ KEYS = (
     "DATABASE_URL",
     "DATA_DIR",
     "TOKEN_ENCRYPTION_KEY",
+    "VISMA_REFRESH_TOKEN_LIFETIME_DAYS",
 )
 
 
@@ -46,6 +52,7 @@ class Settings:
     data_dir: Path
     token_encryption_key: str | None
     demo_mode: bool
+    refresh_token_lifetime_days: int = DEFAULT_REFRESH_TOKEN_LIFETIME_DAYS
 
     def __repr__(self) -> str:  # never show the secret or the key
         return (
@@ -92,6 +99,35 @@ def redact_url(url: str) -> str:
     return url
 
 
+def parse_refresh_token_lifetime_days(value: str | None) -> int:
+    """``VISMA_REFRESH_TOKEN_LIFETIME_DAYS``: whole days from 0 (unknown / never) to 3650; unset → 30."""
+    text = (value or "").strip()
+    if not text:
+        return DEFAULT_REFRESH_TOKEN_LIFETIME_DAYS
+    try:
+        days = int(text)
+    except ValueError:
+        days = -1
+    if not 0 <= days <= MAX_REFRESH_TOKEN_LIFETIME_DAYS:
+        raise ConfigurationError(
+            f"VISMA_REFRESH_TOKEN_LIFETIME_DAYS must be a whole number of days from 0 to "
+            f"{MAX_REFRESH_TOKEN_LIFETIME_DAYS} (0: unknown, no re-authorization deadline), not {text!r}. Leave it "
+            f"unset for the default of {DEFAULT_REFRESH_TOKEN_LIFETIME_DAYS} days."
+        )
+    return days
+
+
+def configured_refresh_token_lifetime_days(env: Mapping[str, str] | None = None,
+                                           secrets_path: Path | None = None) -> int:
+    """``VISMA_REFRESH_TOKEN_LIFETIME_DAYS`` alone, from the environment or ``secrets.toml`` like ``load_settings``
+    (for the migration that fills ``account.reauthorize_by`` of accounts authorized before it existed)."""
+    env = os.environ if env is None else env
+    secrets_path = secrets_path or Path(env.get("STREAMLIT_SECRETS_PATH", ".streamlit/secrets.toml"))
+    value = env.get("VISMA_REFRESH_TOKEN_LIFETIME_DAYS") or read_secrets_file(secrets_path).get(
+        "VISMA_REFRESH_TOKEN_LIFETIME_DAYS")
+    return parse_refresh_token_lifetime_days(value)
+
+
 def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | None = None) -> Settings:
     """Read the configuration. Demo mode when no client id is set."""
     env = os.environ if env is None else env
@@ -124,4 +160,5 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
         data_dir=data_dir,
         token_encryption_key=values.get("TOKEN_ENCRYPTION_KEY") or None,
         demo_mode=demo,
+        refresh_token_lifetime_days=parse_refresh_token_lifetime_days(values.get("VISMA_REFRESH_TOKEN_LIFETIME_DAYS")),
     )

@@ -128,6 +128,8 @@ table = pd.DataFrame(
         "company": [a.get("visma_company_name") or "" for a in accounts],
         "mapped": [", ".join(a.get("mapped_companies") or []) for a in accounts],
         "expires": pd.to_datetime([a.get("token_expires_at") for a in accounts], utc=True),
+        "reauthorize_by": pd.to_datetime([a.get("reauthorize_by") if a["status"] == "authorized" else None
+                                          for a in accounts], utc=True),
         "refreshed": pd.to_datetime([a.get("last_refreshed_at") for a in accounts], utc=True),
     }
 )
@@ -143,7 +145,13 @@ st.dataframe(
         "reason": st.column_config.TextColumn("Reason", width="large"),
         "company": st.column_config.TextColumn("Visma company"),
         "mapped": st.column_config.TextColumn("Mapped payroll companies"),
-        "expires": st.column_config.DatetimeColumn("Token expires", format="YYYY-MM-DD HH:mm z"),
+        "expires": st.column_config.DatetimeColumn("Token expires", format="YYYY-MM-DD HH:mm z",
+                                                   help="The access token's expiry (an hour; refreshed on its own)."),
+        "reauthorize_by": st.column_config.DatetimeColumn(
+            "Re-authorize by", format="YYYY-MM-DD HH:mm z",
+            help="When the refresh token of the last authorization is assumed to end (refreshes do not extend it): "
+                 "authorize again before then. Empty when the lifetime is unknown (VISMA_REFRESH_TOKEN_LIFETIME_DAYS "
+                 "= 0)."),
         "refreshed": st.column_config.DatetimeColumn("Last refresh", format="YYYY-MM-DD HH:mm z"),
     },
 )
@@ -166,9 +174,11 @@ with st.container(border=True):
     logo_col.image(account_logo(status), width=40)
     text_col.markdown(f"**{account['name']}** &nbsp; {account_badge(status)}")
     if account.get("visma_company_name"):
+        deadline = (f" · re-authorize by {format_time(account.get('reauthorize_by'))}"
+                    if status == "authorized" and account.get("reauthorize_by") else "")
         text_col.caption(
             f"Visma company: {account['visma_company_name']}"
-            f" · token expires {format_time(account.get('token_expires_at'))}"
+            f" · token expires {format_time(account.get('token_expires_at'))}{deadline}"
             f" · last refresh {format_time(account.get('last_refreshed_at'))}"
         )
     if status == "needs_reauthorization":

@@ -53,7 +53,9 @@ class StateKeys:
 
 @st.cache_resource(show_spinner="Starting eAccounting Link…", on_release=lambda rt: rt.close())
 def _cached_runtime():
-    return services.build_runtime()
+    rt = services.build_runtime()
+    services.prepare_demo(rt)
+    return rt
 
 
 _SECRET_IN_URL = re.compile(r"(://[^:/@\s]+):[^@\s]+@")

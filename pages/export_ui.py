@@ -177,7 +177,9 @@ def status_pivot(grid: pd.DataFrame) -> pd.DataFrame:
     """Company × period (columns ``YYYY-MM``) with the worst status of the period's runs, plus ``failed`` and
     ``not sent`` counts; companies with failed runs first, then those with runs waiting."""
     frame = grid.copy()
-    frame["period_label"] = [period_label(y, p) for y, p in zip(frame["year"], frame["period"], strict=True)]
+    # one label per distinct (year, period), mapped onto the rows: tens of labels for tens of thousands of rows
+    periods = frame["year"].astype("int64") * 100 + frame["period"].astype("int64")
+    frame["period_label"] = periods.map({k: period_label(k // 100, k % 100) for k in periods.unique()})
     rank = {s: i for i, s in enumerate(WORST_FIRST)}
     frame["rank"] = frame["status"].map(rank).fillna(len(rank))
     worst = frame.sort_values("rank", kind="stable").drop_duplicates(["company_code", "period_label"])

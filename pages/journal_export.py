@@ -66,13 +66,12 @@ by_code = {c["code"]: c for c in companies}
 linked = st.query_params.get("run")
 if linked and str(linked).isdigit() and st.session_state.get("je_linked") != linked:
     st.session_state["je_linked"] = linked
-    get_run = getattr(services, "get_run", None)
-    run = service_call(get_run, rt, int(linked)) if get_run else next(
-        (r for r in (service_call(cached_runs, rt, db_key(rt), None) or []) if r["id"] == int(linked)), None
-    )
-    if run is None:
-        st.warning(f"Run {linked} does not exist (any more). Pick a company below.")
-    else:
+    try:
+        run = services.get_run(rt, int(linked))
+    except services.ServiceError as exc:
+        run = None
+        st.warning(exc.message, icon=":material/search_off:")
+    if run is not None:
         st.session_state[COMPANY_KEY] = run["company_code"]
         st.session_state[RUN_KEY] = run["id"]
 elif (linked_company := st.query_params.get("company")) in by_code and (

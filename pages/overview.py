@@ -1,9 +1,10 @@
 """Overview: the health of the integration at a glance.
 
-Accounts by status and those needing action, failures this period by troubleshooting entry, the tokens that will need
-re-authorization soon with the companies depending on them, and a company × period grid of export status (not sent /
-sent / failed) that shows the companies needing attention first and pages through thousands of them. One service
-call (``overview``, aggregated in the database) feeds the page; it is cached for a short time.
+Accounts by status and those needing action, failures this period by troubleshooting entry, the accounts whose
+authorization will need renewing soon (their refresh token's assumed end of life, ``reauthorize_by``) with the companies
+depending on them, and a company × period grid of export status (not sent / sent / failed) that shows the companies
+needing attention first and pages through thousands of them. Two service calls, both aggregated in the database
+(``overview`` and ``company_status_grid``), feed the page; they are cached for a short time.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from pages.common import (
 from pages.export_ui import (
     STATUS_CELL_STYLE,
     STATUS_LABELS,
-    cached_companies,
     cached_overview,
     db_key,
     exports_chart,
@@ -56,17 +56,12 @@ def records(value: Any, key: str = "status", count: str = "count") -> list[dict]
 accounts_by_status = {r["status"]: int(r["count"]) for r in records(data.get("accounts_by_status"))}
 needing_action = records(data.get("accounts_needing_action"))
 failures = records(data.get("failures_by_entry"))
-expiring = records(data.get("expiring_tokens"))
-companies = service_call(cached_companies, rt, db_key(rt)) or []
-companies_of: dict[str, list[str]] = {}
-for c in companies:
-    if c.get("account_name"):
-        companies_of.setdefault(c["account_name"], []).append(c["name"])
+reauthorization_due = records(data.get("reauthorization_due"))
 
 
 def depending(account: Mapping) -> str:
-    names = account.get("companies") or account.get("mapped_companies") or companies_of.get(account.get("name"), [])
-    return ", ".join(names) or "—"
+    """The payroll companies mapped to an account (the overview lists them with each account)."""
+    return ", ".join(account.get("companies") or []) or "—"
 
 
 # ----------------------------------------------------------------------------------------------------- metrics
@@ -84,7 +79,7 @@ mapped = data.get("companies") or {}
 m[4].metric("Companies mapped", f"{mapped.get('mapped', 0)} / {mapped.get('total', 0)}" if mapped else "—",
             help="Payroll companies linked to a Visma company (the others cannot be sent).")
 
-if not accounts_by_status and not runs_by_status and not companies:
+if not accounts_by_status and not runs_by_status and not mapped.get("total"):
     st.info(
         "Nothing to show yet. Create and authorize a Visma account on **Accounts**, map payroll companies on "
         "**Administrations**, then send runs on **Journal Export**.",
@@ -144,27 +139,39 @@ with right:
     if len(failures) > 6:
         st.caption(f"and {len(failures) - 6} more causes — see Troubleshooting › Recent failures.")
 
-# ------------------------------------------------------------------------------------------ expiring tokens
+# ------------------------------------------------------------------------------------------ re-authorization due
 
-st.subheader("Tokens that need re-authorization soon")
-st.caption("Access tokens last an hour and are refreshed automatically. An account moves to *Accounts needing "
-           "action* as soon as Visma refuses its refresh (password changed, access revoked, token lost).")
-if not expiring:
-    st.success("No token expires soon.", icon=":material/task_alt:")
+lifetime_days = rt.settings.refresh_token_lifetime_days
+st.subheader("Re-authorization due")
+st.caption(
+    "Access tokens last an hour and are refreshed automatically; what makes someone log in at Visma again is the end "
+    "of the refresh token's life. Visma does not document it: "
+    + (f"it is assumed to end **{lifetime_days} days after the authorization**, however often it is refreshed "
+       "(VISMA_REFRESH_TOKEN_LIFETIME_DAYS). " if lifetime_days else
+       "it is configured as unknown (VISMA_REFRESH_TOKEN_LIFETIME_DAYS = 0), so no deadline is shown. ")
+    + "A changed password at Visma ends it at once: such an account moves to *Accounts needing action*."
+)
+if not reauthorization_due:
+    st.success("No authorization runs out within a week.", icon=":material/task_alt:")
 else:
+    overdue = sum(1 for t in reauthorization_due if t.get("overdue"))
+    if overdue:
+        st.warning(f"{overdue} account(s) are past their re-authorization date: their next refresh will probably be "
+                   "refused. Re-authorize them on Accounts now.", icon=":material/sync_problem:")
     frame = pd.DataFrame(
         [
             {
-                "account": t.get("name") or t.get("account"),
-                "expires": when(t.get("token_expires_at") or t.get("expires_at")),
+                "account": t.get("name"),
+                "reauthorize_by": when(t.get("reauthorize_by")),
                 "companies": depending(t),
             }
-            for t in expiring
+            for t in reauthorization_due
         ]
     )
     st.dataframe(frame, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(frame)),
-                 column_config={"account": "Account", "expires": "Expires",
+                 column_config={"account": "Account", "reauthorize_by": "Re-authorize by",
                                 "companies": st.column_config.TextColumn("Companies depending on it", width="large")})
+    st.page_link(ACCOUNTS_PAGE, label="Re-authorize on Accounts", icon=":material/key:")
 
 # ------------------------------------------------------------------------------------------ runs per period
 
@@ -181,14 +188,9 @@ if chart is not None:
 
 @st.cache_data(ttl=30, show_spinner=False, max_entries=8)
 def company_grid(_rt, db: str) -> pd.DataFrame:
-    """(company_code, company, year, period, status) rows: from the service's grid when there is one, else derived
-    from every run (slower at a bureau's size)."""
-    grid_fn = getattr(services, "company_status_grid", None)
-    rows = grid_fn(_rt) if grid_fn else [
-        {"company_code": r["company_code"], "company": r["company"], "year": r["year"], "period": r["period"],
-         "status": r["status"]}
-        for r in services.list_runs(_rt)
-    ]
+    """Company × period pivot from the service's grid (run counts per company, period and status, grouped in the
+    database: fast at a bureau's size)."""
+    rows = services.company_status_grid(_rt)
     frame = pd.DataFrame(rows, columns=["company_code", "company", "year", "period", "status"])
     return status_pivot(frame) if not frame.empty else frame
 

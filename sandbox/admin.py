@@ -225,6 +225,8 @@ async def put_settings(request: Request) -> Response:
         return _bad('pagesize_over_max must be "error" or "clamp".')
     if body.get("rate_limit_scope", "client_url") not in ("client_url", "client_company_url"):
         return _bad('rate_limit_scope must be "client_url" or "client_company_url".')
+    if body.get("refresh_token_expiration", "absolute") not in ("absolute", "sliding"):
+        return _bad('refresh_token_expiration must be "absolute" or "sliding".')
     with _store(request).tx() as tx:
         tx.set_setting("behaviour", {**tx.setting("behaviour", {}), **body})
         return JSONResponse(model.settings(tx))

@@ -364,9 +364,12 @@ def _grant_refresh(tx: Tx, client: dict[str, Any], form: Any, iss: str) -> dict[
     if not reusable:
         doc["used"] = True
         tx.put("rt", value, doc)
+    # absolute: the rotated token inherits this one's expiry, i.e. that of the family's first (the authorization)
+    absolute = model.settings(tx)["refresh_token_expiration"] == "absolute"
     return tokens.issue_tokens(tx, client=client["id"], user=doc["user"], company=doc["company"], scopes=scopes,
                                family=doc["family"], issuer=iss, refresh=value if reusable else None,
-                               code=doc.get("code"), auth_time=doc.get("auth_time"))
+                               code=doc.get("code"), auth_time=doc.get("auth_time"),
+                               refresh_expires=doc["expires"] if absolute else None)
 
 
 async def revocation(request: Request) -> Response:

@@ -30,6 +30,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "retry_after_header": False,
     # Refresh-token lifetime is undocumented (§8); Duende's default absolute lifetime, 30 days.
     "refresh_token_lifetime_seconds": 30 * 24 * 3600,
+    # "absolute" (strict, Duende's default): a rotated refresh token keeps the expiry of the first refresh token of
+    # its family (the authorization), so refreshing never extends the grant; "sliding": each new refresh token gets
+    # now + lifetime.
+    "refresh_token_expiration": "absolute",
     # Reusing a rotated refresh token fails with invalid_grant; revoking the whole family as well is stricter.
     "revoke_family_on_refresh_reuse": False,
     # acr_values forceselectcompany:true (legacy) forcing the chooser despite a default company; unconfirmed, off.

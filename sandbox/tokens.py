@@ -46,10 +46,13 @@ def issue_code(tx: Tx, data: dict[str, Any]) -> str:
 def issue_tokens(
     tx: Tx, *, client: str, user: str, company: str, scopes: list[str], family: str | None, issuer: str,
     refresh: str | None = None, code: str | None = None, auth_time: float | None = None,
+    refresh_expires: float | None = None,
 ) -> dict[str, Any]:
     """Create an access token (and, with ``offline_access``, a refresh token) and return Visma's token JSON.
 
-    ``refresh`` is an existing refresh token to hand back unchanged (reusable mode).
+    ``refresh`` is an existing refresh token to hand back unchanged (reusable mode). ``refresh_expires`` is the
+    expiry a new refresh token inherits (absolute expiration: the family's first refresh token's); ``None`` gives it
+    now + ``refresh_token_lifetime_seconds`` (a new grant, or sliding expiration).
     """
     now = clock.now_ts(tx)
     u = tx.get("user", user) or {}
@@ -77,7 +80,9 @@ def issue_tokens(
             refresh = secrets.token_urlsafe(48)
             tx.put("rt", refresh, {
                 "client": client, "user": user, "company": company, "scopes": scopes, "family": family,
-                "generation": u.get("generation", 0), "expires": now + settings(tx)["refresh_token_lifetime_seconds"],
+                "generation": u.get("generation", 0),
+                "expires": refresh_expires if refresh_expires is not None
+                else now + settings(tx)["refresh_token_lifetime_seconds"],
                 "used": False, "revoked": False, "code": code, "auth_time": auth_time or now,
             })
         body["refresh_token"] = refresh

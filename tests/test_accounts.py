@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core import accounts
@@ -276,3 +281,85 @@ def test_delete_account_refused_while_mapped(rt):  # noqa: F811
     with pytest.raises(ServiceError) as missing:
         accounts.refresh_account(rt, "b", actor="test")
     assert missing.value.code == "account_not_found"
+
+
+# ------------------------------------------------------------------------------------------ listing at scale
+
+
+@contextmanager
+def _statements(engine):
+    """The SQL statements the engine runs inside the block (SQLAlchemy ``before_cursor_execute``)."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def _bulk_accounts(engine, start: int, count: int) -> None:
+    """``count`` accounts, each with two mapped payroll companies, plus one account without any."""
+    from core.models import utcnow
+
+    now = utcnow()
+    with engine.begin() as conn:
+        for i in range(start, start + count):
+            account_id = conn.execute(sa.insert(Account).values(
+                name=f"acc-{i:03d}", status="authorized", authorized_at=now, reauthorize_by=now + timedelta(days=30),
+                created_at=now, updated_at=now)).inserted_primary_key[0]
+            for suffix in ("B", "A"):
+                company_id = conn.execute(sa.insert(PayrollCompany).values(
+                    code=f"P{i:03d}{suffix}", name=f"Payroll {i:03d} {suffix}", source="test",
+                    created_at=now)).inserted_primary_key[0]
+                conn.execute(sa.insert(CompanyMapping).values(
+                    payroll_company_id=company_id, account_id=account_id, auto_send=False, created_at=now,
+                    updated_at=now))
+        conn.execute(sa.insert(Account).values(name=f"zz-unmapped-{start}", status="not_authorized", created_at=now,
+                                               updated_at=now))
+
+
+def test_list_accounts_runs_two_queries_whatever_the_number_of_accounts(engine):
+    runtime = SimpleNamespace(engine=engine)
+    _bulk_accounts(engine, 0, 5)
+    with _statements(engine) as few:
+        small = accounts.list_accounts(runtime)
+    _bulk_accounts(engine, 5, 45)
+    with _statements(engine) as many:
+        listed = accounts.list_accounts(runtime)
+    assert len(small) == 6 and len(listed) == 52
+    assert len(many) == len(few) == 2, many
+    by_name = {a["name"]: a for a in listed}
+    assert by_name["acc-007"]["mapped_companies"] == ["Payroll 007 A", "Payroll 007 B"]  # sorted by name
+    assert by_name["zz-unmapped-0"]["mapped_companies"] == []
+    assert by_name["acc-007"]["reauthorize_by"] == by_name["acc-007"]["authorized_at"] + timedelta(days=30)
+    assert set(listed[0]) == {
+        "id", "name", "status", "status_reason", "status_entry_id", "visma_company_id", "visma_company_name",
+        "visma_company", "scope", "token_expires_at", "last_refreshed_at", "authorized_at", "reauthorize_by",
+        "created_at", "mapped_companies"}
+    # the single-account read gives the same record
+    assert accounts.get_account(runtime, "acc-007") == by_name["acc-007"]
+
+
+# ------------------------------------------------------------------------------------------ re-authorize by
+
+
+def test_authorization_sets_reauthorize_by_from_the_configured_lifetime(rt):  # noqa: F811
+    assert rt.settings.refresh_token_lifetime_days == 30
+    account = authorize(rt, "a", BAKKERIJ)
+    assert account["reauthorize_by"] == account["authorized_at"] + timedelta(days=30)
+    assert accounts.list_accounts(rt)[0]["reauthorize_by"] == account["reauthorize_by"]
+    refreshed = accounts.refresh_account(rt, "a", actor="test")
+    assert refreshed["last_refreshed_at"] is not None
+    assert refreshed["reauthorize_by"] == account["reauthorize_by"]  # a refresh does not move it
+    rt.settings = replace(rt.settings, refresh_token_lifetime_days=7)
+    again = authorize(rt, "a", BAKKERIJ, create=False)  # a new authorization starts a new lifetime
+    assert again["reauthorize_by"] == again["authorized_at"] + timedelta(days=7)
+    rt.settings = replace(rt.settings, refresh_token_lifetime_days=0)  # unknown: no deadline
+    assert authorize(rt, "a", BAKKERIJ, create=False)["reauthorize_by"] is None
+    rt.settings = replace(rt.settings, refresh_token_lifetime_days=30)
+    authorize(rt, "a", BAKKERIJ, create=False)
+    assert accounts.disconnect_account(rt, "a", actor="test")["reauthorize_by"] is None

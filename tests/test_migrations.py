@@ -20,3 +20,31 @@ def test_one_head_and_migrate_is_idempotent(engine):
     assert len(heads) == 1, f"several migration heads {heads}: merge them"
     migrate(engine)  # a second start must not fail or change anything
     assert MIGRATIONS_DIR.is_dir()
+
+
+def test_0004_fills_reauthorize_by_of_accounts_authorized_before_it(engine, monkeypatch):
+    """Accounts authorized before ``reauthorize_by`` existed get authorized_at + the configured lifetime."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    from core.models import Account
+
+    cfg = alembic_config(engine)
+    authorized_at = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+    monkeypatch.setenv("VISMA_REFRESH_TOKEN_LIFETIME_DAYS", "45")
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003_chart_cache")
+        conn.commit()
+        account = sa.table("account", sa.column("name"), sa.column("status"), sa.column("authorized_at"),
+                           sa.column("created_at"), sa.column("updated_at"))
+        conn.execute(sa.insert(account), [
+            {"name": n, "status": s, "authorized_at": a, "created_at": authorized_at, "updated_at": authorized_at}
+            for n, s, a in (("old", "authorized", authorized_at), ("never", "not_authorized", None))])
+        conn.commit()
+    migrate(engine)
+    with engine.connect() as conn:
+        got = dict(conn.execute(sa.select(Account.name, Account.reauthorize_by)).all())
+    assert got == {"old": authorized_at + timedelta(days=45), "never": None}

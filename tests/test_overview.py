@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 
 from core.export import list_runs, recent_failures
-from core.models import PayrollCompany, PayrollRun
+from core.models import Account, PayrollCompany, PayrollRun
 from core.overview import overview
 from core.payroll import list_payroll_companies
 
@@ -55,3 +55,108 @@ def test_overview_and_lists_are_fast_with_2000_companies(engine):
     assert sum(c["runs_sent"] for c in companies) == 18000
     assert len(list_runs(rt, company_code="C00001")) == 12
     assert recent_failures(rt)[0]["count"] == data["runs_by_status"]["failed"]
+
+
+def _runs(engine, rows: list[tuple[str, int, int, int, str]]) -> dict[tuple, int]:
+    """Runs (company code, year, period, run number, status); companies created as needed. Returns their ids."""
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    ids = {}
+    with engine.begin() as conn:
+        companies = {}
+        for code, year, period, number, status in rows:
+            if code not in companies:
+                companies[code] = conn.execute(sa.insert(PayrollCompany).values(
+                    code=code, name=f"Bedrijf {code}", source="test", created_at=now)).inserted_primary_key[0]
+            ids[(code, year, period, number)] = conn.execute(sa.insert(PayrollRun).values(
+                company_id=companies[code], year=year, period=period, run_number=number, processed_at=now,
+                source="test", total_debit=Decimal("12.50"), total_credit=Decimal("12.50"), line_count=3,
+                status=status, generation=1, attempt_count=0, updated_at=now)).inserted_primary_key[0]
+    return ids
+
+
+def test_company_status_grid_counts_runs_per_company_period_and_status(engine):
+    from core import services
+
+    _runs(engine, [
+        ("B", 2026, 1, 1, "sent"), ("B", 2026, 1, 2, "failed"), ("B", 2026, 1, 3, "failed"),
+        ("B", 2025, 12, 1, "not_sent"), ("A", 2026, 2, 1, "sent"),
+    ])
+    grid = services.company_status_grid(SimpleNamespace(engine=engine))
+    assert "company_status_grid" in services.__all__
+    assert grid == [
+        {"company_code": "A", "company": "Bedrijf A", "year": 2026, "period": 2, "status": "sent", "count": 1},
+        {"company_code": "B", "company": "Bedrijf B", "year": 2025, "period": 12, "status": "not_sent", "count": 1},
+        {"company_code": "B", "company": "Bedrijf B", "year": 2026, "period": 1, "status": "failed", "count": 2},
+        {"company_code": "B", "company": "Bedrijf B", "year": 2026, "period": 1, "status": "sent", "count": 1},
+    ]
+    assert services.company_status_grid(SimpleNamespace(engine=engine)) == grid
+
+
+def test_company_status_grid_at_a_bureaus_size_is_one_row_per_company_period_and_status(engine):
+    from core.export_views import company_status_grid
+
+    _bulk(engine)
+    grid = company_status_grid(SimpleNamespace(engine=engine))
+    assert len(grid) == 24000 and sum(r["count"] for r in grid) == 24000
+    assert {r["status"] for r in grid if r["period"] < 10} == {"sent"}
+
+
+def test_get_run_is_one_row_of_list_runs_and_explains_a_missing_run(engine):
+    import pytest
+
+    from core import services
+    from core.errors import ServiceError
+
+    ids = _runs(engine, [("B", 2026, 1, 1, "sent"), ("B", 2026, 2, 1, "failed"), ("A", 2026, 2, 1, "not_sent")])
+    rt = SimpleNamespace(engine=engine)
+    by_id = {r["id"]: r for r in services.list_runs(rt)}
+    for run_id in ids.values():
+        assert services.get_run(rt, run_id) == by_id[run_id]
+    run = services.get_run(rt, ids[("B", 2026, 2, 1)])
+    assert (run["company_code"], run["label"], run["status"], run["total_debit"]) == (
+        "B", by_id[run["id"]]["label"], "failed", "12.50")
+    with pytest.raises(ServiceError) as err:
+        services.get_run(rt, max(ids.values()) + 1000)
+    assert err.value.code == "run-unknown"
+    assert f"no run with id {max(ids.values()) + 1000}" in err.value.message
+
+
+def test_reauthorization_due_lists_authorized_accounts_within_a_week_with_their_companies(engine):
+    from datetime import timedelta
+
+    from core.models import CompanyMapping, utcnow
+
+    now = utcnow()
+    accounts = {  # name: (status, reauthorize_by)
+        "overdue": ("authorized", now - timedelta(hours=1)),
+        "in-three-days": ("authorized", now + timedelta(days=3)),
+        "in-six-days": ("authorized", now + timedelta(days=6, hours=23)),
+        "in-eight-days": ("authorized", now + timedelta(days=8)),
+        "lifetime-unknown": ("authorized", None),
+        "already-refused": ("needs_reauthorization", now - timedelta(days=2)),
+        "never-authorized": ("not_authorized", None),
+    }
+    with engine.begin() as conn:
+        ids = {name: conn.execute(sa.insert(Account).values(
+            name=name, status=status, reauthorize_by=by, created_at=now, updated_at=now,
+            token_expires_at=now + timedelta(minutes=10) if status == "authorized" else None,  # all "expire" today
+        )).inserted_primary_key[0] for name, (status, by) in accounts.items()}
+        for code, account in (("P2", "in-three-days"), ("P1", "in-three-days"), ("P3", "overdue"),
+                              ("P4", "in-eight-days"), ("P5", "already-refused")):
+            company = conn.execute(sa.insert(PayrollCompany).values(
+                code=code, name=f"Payroll {code}", source="test", created_at=now)).inserted_primary_key[0]
+            conn.execute(sa.insert(CompanyMapping).values(payroll_company_id=company, account_id=ids[account],
+                                                          auto_send=False, created_at=now, updated_at=now))
+    rt = SimpleNamespace(engine=engine)
+    data = overview(rt)
+    assert "expiring_tokens" not in data
+    assert [(d["name"], d["overdue"], d["companies"]) for d in data["reauthorization_due"]] == [
+        ("overdue", True, ["Payroll P3"]),
+        ("in-three-days", False, ["Payroll P1", "Payroll P2"]),
+        ("in-six-days", False, []),
+    ]
+    assert data["reauthorization_due"][1]["reauthorize_by"] == accounts["in-three-days"][1]
+    assert [(a["name"], a["companies"]) for a in data["accounts_needing_action"]] == [
+        ("already-refused", ["Payroll P5"]), ("never-authorized", [])]
+    wider = overview(rt, reauthorization_within=timedelta(days=10))["reauthorization_due"]
+    assert [d["name"] for d in wider] == ["overdue", "in-three-days", "in-six-days", "in-eight-days"]

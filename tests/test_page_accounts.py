@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 
 from tests.apptest_helpers import KAPSALON, all_text, authorize, open_page
@@ -85,8 +87,16 @@ def test_full_state_shows_status_company_expiry_and_reason(app_rt, app_env):
     assert table.loc["Bakkerij", "expires"] is not None and str(table.loc["Bakkerij", "expires"]) != "NaT"
     assert table.loc["Wacht", "status"] == "○ Not authorized"
     assert table.loc["Bakkerij", "logo"] != table.loc["Wacht", "logo"]  # red logo vs grey logo
+    # the refresh token's end (authorized_at + 30 days), not the hourly access token's, under "Re-authorize by"
+    deadline = _accounts(app_rt)["Bakkerij"]["reauthorize_by"]
+    assert table.loc["Bakkerij", "reauthorize_by"] == deadline
+    assert str(table.loc["Wacht", "reauthorize_by"]) == "NaT"
+    columns = json.loads(at.dataframe[0].proto.columns)
+    assert columns["reauthorize_by"]["label"] == "Re-authorize by"
     # the account waiting for authorization is selected first
     assert at.selectbox(key="accounts_selected").value == "Wacht"
+    at.selectbox(key="accounts_selected").select("Bakkerij").run()
+    assert f"re-authorize by {deadline:%Y-%m-%d %H:%M}" in all_text(at)
 
 
 def test_refresh_success_and_failure_marks_needs_reauthorization(app_rt, app_env):

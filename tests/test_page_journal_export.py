@@ -61,6 +61,28 @@ def test_run_link_focuses_the_run_with_preview_and_attempts(rt, with_failure):
     assert any("outcome" in df.value.columns and "failed" in set(df.value["outcome"]) for df in at.dataframe)
 
 
+def test_run_link_reads_one_run_not_every_run(rt, mapped, monkeypatch):
+    from core import services
+
+    def every_run(*args, **kwargs):
+        if kwargs.get("company_code") is None:
+            raise AssertionError("?run= must not read every company's runs")
+        return real(*args, **kwargs)
+
+    real = services.list_runs
+    monkeypatch.setattr(services, "list_runs", every_run)
+    at = open_run(mapped.run_ids[2])
+    assert at.session_state["je_company"] == BAKKERIJ_CODE and at.session_state["je_run"] == mapped.run_ids[2]
+    assert "Balanced" in all_text(at)  # the focused run's voucher preview
+
+
+def test_run_link_to_a_missing_run_says_so(rt, mapped):
+    missing = max(mapped.run_ids) + 1000
+    at = open_run(missing)
+    assert any(f"There is no run with id {missing}" in w.value for w in at.warning)
+    assert not at.error
+
+
 def test_send_one_run_after_confirming(rt, mapped):
     at = open_run(mapped.run_ids[0])
     at.button(key=f"je_send_{mapped.run_ids[0]}").click().run()

@@ -1,4 +1,4 @@
-"""AppTest: the Overview page (accounts by status and needing action, failures by entry, expiring tokens, runs per
+"""AppTest: the Overview page (accounts by status and needing action, failures by entry, re-authorization due, runs per
 period, the company × period grid with search, attention filter and paging)."""
 
 from __future__ import annotations
@@ -55,19 +55,49 @@ def test_grid_search_and_attention_filter(rt, with_failure):
     assert set(grid(at)["company_code"]) == {BAKKERIJ_CODE, "HOVENIER-GROEN"}  # both have runs not sent
 
 
-def test_expiring_tokens_list_dependent_companies(rt, mapped):
+def test_reauthorization_due_lists_accounts_with_their_dependent_companies(rt, mapped):
     from datetime import timedelta
 
     import sqlalchemy as sa
+    import streamlit as st
 
     from core.models import Account, utcnow
 
-    with rt.engine.begin() as conn:
-        conn.execute(sa.update(Account).values(token_expires_at=utcnow() + timedelta(minutes=30)))
     at = open_page(PAGE)
     assert not at.exception
-    table = next(df.value for df in at.dataframe if "expires" in df.value.columns)
+    assert "Re-authorization due" in [s.value for s in at.subheader]
+    assert any("No authorization runs out within a week" in s.value for s in at.success)  # 30 days from now
+    assert not any("reauthorize_by" in df.value.columns for df in at.dataframe)
+    # hourly access tokens about to expire say nothing
+    st.cache_data.clear()  # the page caches the overview for a while
+    with rt.engine.begin() as conn:
+        conn.execute(sa.update(Account).values(token_expires_at=utcnow() + timedelta(minutes=30),
+                                               reauthorize_by=utcnow() + timedelta(days=2)))
+    at = open_page(PAGE)
+    assert not at.exception
+    table = next(df.value for df in at.dataframe if "reauthorize_by" in df.value.columns)
+    assert len(table) == 1
     assert "Bakkerij De Gouden Korst B.V." in table.iloc[0]["companies"]
+    assert table.iloc[0]["reauthorize_by"].endswith("UTC")
+    assert not at.warning
+    with rt.engine.begin() as conn:
+        conn.execute(sa.update(Account).values(reauthorize_by=utcnow() - timedelta(hours=1)))
+    st.cache_data.clear()
+    at = open_page(PAGE)
+    assert any("past their re-authorization date" in w.value for w in at.warning)
+
+
+def test_grid_comes_from_the_grouped_service_not_from_every_run(rt, with_failure, monkeypatch):
+    from core import services
+
+    def every_run(*args, **kwargs):
+        raise AssertionError("the Overview must not read every run")
+
+    monkeypatch.setattr(services, "list_runs", every_run)
+    at = open_page(PAGE)
+    assert not at.exception
+    row = grid(at).set_index("company_code").loc[BAKKERIJ_CODE]
+    assert row["2026-02"] == "Failed" and row["failed"] == 1
 
 
 def test_service_failure_is_explained(app_env, monkeypatch):

@@ -219,6 +219,35 @@ def test_expired_refresh_token_needs_reauthorization(rt, sandbox, clock):  # noq
     assert "expired" in _status(rt, account["id"]).status_reason
 
 
+def test_refreshes_do_not_extend_the_authorization_and_it_ends_on_reauthorize_by(rt, sandbox, clock):  # noqa: F811
+    """The sandbox's default (absolute lifetime, 30 days from the authorization) and ours agree: refreshing on days 20
+    and 25 works but moves nothing; the Overview lists the account a week ahead, overdue once the date passed; then
+    Visma refuses the refresh (invalid_grant) and the account needs re-authorization."""
+    from core.overview import overview
+
+    day = 24 * 3600
+    account = authorize(rt, "a", BAKKERIJ)
+    _add_mapping(rt, account["id"])
+    deadline = account["reauthorize_by"]
+    assert deadline == account["authorized_at"] + timedelta(days=30)
+    assert overview(rt)["reauthorization_due"] == []
+    for days in (20, 5):
+        clock.advance(days * day)
+        accounts.token_provider(rt, account["id"])(False)  # the access token expired long ago: refreshed
+        assert _status(rt, account["id"]).last_refreshed_at is not None
+        assert _status(rt, account["id"]).reauthorize_by == deadline
+    assert overview(rt)["reauthorization_due"] == [
+        {"name": "a", "reauthorize_by": deadline, "overdue": False, "companies": ["Payroll P1"]}]
+    clock.advance(5 * day + 1)
+    assert overview(rt)["reauthorization_due"][0]["overdue"] is True
+    _assert_needs_reauthorization(rt, account["id"])
+    assert "expired" in _status(rt, account["id"]).status_reason
+    data = overview(rt)
+    assert data["reauthorization_due"] == []
+    assert [a["name"] for a in data["accounts_needing_action"]] == ["a"]
+    assert data["accounts_needing_action"][0]["status_entry_id"] == "reauthorize-needed"
+
+
 def test_api_module_inactive_is_not_an_auth_failure(rt, sandbox):  # noqa: F811
     """The 4002 trap: a valid token and a company without the API module. No refresh, no re-authorization."""
     account = authorize(rt, "a", BAKKERIJ)

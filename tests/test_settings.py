@@ -137,3 +137,24 @@ def test_processes_starting_together_share_one_demo_key(tmp_path):
     assert all(p.returncode == 0 for p in procs)
     key = resolve_encryption_key(load_settings({"DATA_DIR": str(tmp_path / "d")}, secrets_path=tmp_path / "x.toml"))
     assert digests == {hashlib.sha256(key.encode()).hexdigest()}
+
+
+def test_refresh_token_lifetime_defaults_to_30_days_and_reads_env_and_secrets(tmp_path, no_secrets):
+    from core.settings import configured_refresh_token_lifetime_days
+
+    assert load_settings({}, secrets_path=no_secrets).refresh_token_lifetime_days == 30
+    assert configured_refresh_token_lifetime_days({}, secrets_path=no_secrets) == 30
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text("VISMA_REFRESH_TOKEN_LIFETIME_DAYS = 90\n")
+    assert load_settings({}, secrets_path=secrets).refresh_token_lifetime_days == 90
+    assert configured_refresh_token_lifetime_days({}, secrets_path=secrets) == 90
+    env = {"VISMA_REFRESH_TOKEN_LIFETIME_DAYS": "0"}  # unknown: no deadline; the environment wins
+    assert load_settings(env, secrets_path=secrets).refresh_token_lifetime_days == 0
+    assert configured_refresh_token_lifetime_days(env, secrets_path=secrets) == 0
+
+
+@pytest.mark.parametrize("value", ["-1", "thirty", "3651", "1.5"])
+def test_refresh_token_lifetime_must_be_whole_days(no_secrets, value):
+    with pytest.raises(ConfigurationError) as err:
+        load_settings({"VISMA_REFRESH_TOKEN_LIFETIME_DAYS": value}, secrets_path=no_secrets)
+    assert "VISMA_REFRESH_TOKEN_LIFETIME_DAYS" in str(err.value) and "0 to 3650" in str(err.value)

@@ -261,6 +261,47 @@ def test_access_token_expires_after_an_hour_and_refresh_token_after_30_days(toke
     assert refresh(sbx, fresh.json()["refresh_token"]).json()["error"] == "invalid_grant"
 
 
+def advance(sbx, seconds: int) -> None:
+    httpx.post(f"{sbx.url}/_sandbox/clock", json={"advance_seconds": seconds}).raise_for_status()
+
+
+DAY = 24 * 3600
+
+
+def test_refresh_token_expiration_is_absolute_by_default(tokens_for, sbx):
+    """Rotated refresh tokens keep the expiry of the authorization's first one: refreshing never extends the grant."""
+    assert httpx.get(f"{sbx.url}/_sandbox/settings").json()["refresh_token_expiration"] == "absolute"
+    current = tokens_for(seed.EVA)["refresh_token"]
+    for _ in range(3):  # refreshed on days 10, 20 and 29: each works, none moves the end
+        advance(sbx, 10 * DAY if _ < 2 else 9 * DAY)
+        r = refresh(sbx, current)
+        assert r.status_code == 200, r.text
+        current = r.json()["refresh_token"]
+    advance(sbx, DAY + 1)  # 30 days and a second after the authorization
+    expired = refresh(sbx, current)
+    assert expired.status_code == 400
+    assert expired.json() == {"error": "invalid_grant", "error_description": "The refresh token has expired."}
+
+
+def test_refresh_token_expiration_can_slide(tokens_for, sbx):
+    r = httpx.put(f"{sbx.url}/_sandbox/settings", json={"refresh_token_expiration": "sliding"})
+    assert r.status_code == 200 and r.json()["refresh_token_expiration"] == "sliding"
+    current = tokens_for(seed.EVA)["refresh_token"]
+    for _ in range(4):  # 4 × 20 days: each rotated token lives 30 days from its own issue
+        advance(sbx, 20 * DAY)
+        r = refresh(sbx, current)
+        assert r.status_code == 200, r.text
+        current = r.json()["refresh_token"]
+    advance(sbx, 30 * DAY + 1)  # unused for longer than the lifetime: gone
+    assert refresh(sbx, current).json()["error"] == "invalid_grant"
+
+
+def test_refresh_token_expiration_setting_is_validated(sbx):
+    r = httpx.put(f"{sbx.url}/_sandbox/settings", json={"refresh_token_expiration": "forever"})
+    assert r.status_code == 400 and "absolute" in r.text
+    assert httpx.get(f"{sbx.url}/_sandbox/settings").json()["refresh_token_expiration"] == "absolute"
+
+
 def test_password_change_invalidates_tokens_and_browser_session(tokens_for, browser, sbx):
     tok = tokens_for(seed.EVA)
     browser.code(seed.EVA)
