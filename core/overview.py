@@ -35,7 +35,10 @@ def overview(rt, *, reauthorization_within: timedelta = timedelta(days=7)) -> di
             sa.select(Account.status, sa.func.count()).group_by(Account.status)).all())
         needing = session.execute(
             sa.select(Account.id, Account.name, Account.status, Account.status_reason, Account.status_entry_id)
-            .where(Account.status != AUTHORIZED).order_by(Account.name)).all()
+            # an authorized account can need action too: its token works but Visma refuses the company's data
+            # (e.g. 403 4002, API module off) — the note is its status_entry_id
+            .where(sa.or_(Account.status != AUTHORIZED, Account.status_entry_id.is_not(None)))
+            .order_by(Account.name)).all()
         due_condition = sa.and_(Account.status == AUTHORIZED, Account.reauthorize_by.is_not(None),
                                 Account.reauthorize_by < now + reauthorization_within)
         due = session.execute(

@@ -71,7 +71,8 @@ m = st.columns(5)
 m[0].metric("Authorized accounts", accounts_by_status.get("authorized", 0),
             help="Accounts whose Visma logo is red: their token works.")
 m[1].metric("Accounts needing action", len(needing_action),
-            help="Not authorized yet, or Visma refused the refresh: someone must authorize again.")
+            help="Not authorized yet, Visma refused the refresh (someone must authorize again), or Visma refuses the "
+                 "company's data (for example the API module is off).")
 m[2].metric("Runs waiting to be sent", data.get("runs_waiting", runs_by_status.get("not_sent", 0)),
             help="Not sent or failed runs of mapped companies.")
 m[3].metric("Failed exports", runs_by_status.get("failed", sum(int(f.get("count", 0)) for f in failures)))

@@ -135,10 +135,12 @@ def test_reauthorization_due_lists_authorized_accounts_within_a_week_with_their_
         "lifetime-unknown": ("authorized", None),
         "already-refused": ("needs_reauthorization", now - timedelta(days=2)),
         "never-authorized": ("not_authorized", None),
+        "module-off": ("authorized", None),  # token fine, Visma refuses the company's data (403 4002)
     }
     with engine.begin() as conn:
         ids = {name: conn.execute(sa.insert(Account).values(
             name=name, status=status, reauthorize_by=by, created_at=now, updated_at=now,
+            status_entry_id="api-module-inactive" if name == "module-off" else None,
             token_expires_at=now + timedelta(minutes=10) if status == "authorized" else None,  # all "expire" today
         )).inserted_primary_key[0] for name, (status, by) in accounts.items()}
         for code, account in (("P2", "in-three-days"), ("P1", "in-three-days"), ("P3", "overdue"),
@@ -157,6 +159,6 @@ def test_reauthorization_due_lists_authorized_accounts_within_a_week_with_their_
     ]
     assert data["reauthorization_due"][1]["reauthorize_by"] == accounts["in-three-days"][1]
     assert [(a["name"], a["companies"]) for a in data["accounts_needing_action"]] == [
-        ("already-refused", ["Payroll P5"]), ("never-authorized", [])]
+        ("already-refused", ["Payroll P5"]), ("module-off", []), ("never-authorized", [])]
     wider = overview(rt, reauthorization_within=timedelta(days=10))["reauthorization_due"]
     assert [d["name"] for d in wider] == ["overdue", "in-three-days", "in-six-days", "in-eight-days"]
