@@ -80,9 +80,9 @@ from core.export_views import (  # noqa: F401  (re-exported: the service layer i
     support_bundle,
 )
 from core.journal import JournalError, Voucher, build_voucher, export_marker
-from core.mappings import Chart, MappingContext, cached_chart, fetch_chart, load_context, store_chart
+from core.mappings import Chart, MappingContext, cached_chart, fetch_chart, load_run_context, store_chart
 from core.models import AUTHORIZED, FAILED, NOT_SENT, SENDING, SENT, CompanyMapping, PayrollCompany, PayrollRun
-from core.payroll import load_run_data, run_label
+from core.payroll import run_label
 
 __all__ = [
     "ExportOptions",
@@ -240,12 +240,7 @@ class _Sender:
 
     def _load(self, run_id: int):
         with session_scope(self.rt.engine) as session:
-            run = session.get(PayrollRun, run_id)
-            if run is None:
-                raise ServiceError(f"There is no run with id {run_id}. See `runs list`.", code="run-unknown")
-            company = session.get(PayrollCompany, run.company_id)
-            ctx = load_context(session, company)
-            data = load_run_data(session, run, company.code)
+            run, _company, ctx, data = load_run_context(session, run_id)
             session.expunge_all()
         return run, ctx, data
 

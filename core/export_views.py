@@ -17,9 +17,9 @@ from sqlmodel import select
 from core.db import session_scope
 from core.errors import ServiceError
 from core.journal import JournalError, build_voucher, export_marker
-from core.mappings import cached_chart, load_context
+from core.mappings import cached_chart, load_context, load_run_context
 from core.models import FAILED, Account, AuditEvent, ExportAttempt, PayrollCompany, PayrollRun
-from core.payroll import load_run_data, run_label
+from core.payroll import run_label
 
 __all__ = [
     "company_status_grid",
@@ -130,12 +130,7 @@ def company_status_grid(rt) -> list[dict]:
 def preview_run(rt, run_id: int) -> dict:
     """The voucher this run would become (with the mapping and the cached Visma chart); nothing is sent."""
     with session_scope(rt.engine) as session:
-        run = session.get(PayrollRun, run_id)
-        if run is None:
-            raise ServiceError(f"There is no run with id {run_id}. See `runs list`.", code="run-unknown")
-        company = session.get(PayrollCompany, run.company_id)
-        ctx = load_context(session, company)
-        data = load_run_data(session, run, company.code)
+        run, _company, ctx, data = load_run_context(session, run_id)
         marker = run.marker or export_marker(data, generation=run.generation - 1)
     chart = cached_chart(rt.engine, ctx.visma_company_id)
     day = date(run.year, run.period, 1)

@@ -44,7 +44,7 @@ from core.models import (
     VismaChartCache,
     utcnow,
 )
-from core.payroll import get_company
+from core.payroll import get_company, load_run_data
 
 __all__ = [
     "Chart",
@@ -204,6 +204,15 @@ class MappingContext:
         out = {short: item["id"] for short, item in (chart.cost_center_items.items() if chart else ())}
         out.update(self.cost_center_rows)
         return out
+
+
+def load_run_context(session: Session, run_id: int):
+    """A run with everything needed to turn it into a voucher: ``(run, company, mapping context, run data)``."""
+    run = session.get(PayrollRun, run_id)
+    if run is None:
+        raise ServiceError(f"There is no run with id {run_id}. See `runs list`.", code="run-unknown")
+    company = session.get(PayrollCompany, run.company_id)
+    return run, company, load_context(session, company), load_run_data(session, run, company.code)
 
 
 def load_context(session: Session, company: PayrollCompany) -> MappingContext:

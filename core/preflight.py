@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from core.db import session_scope
 from core.errors import ServiceError
 from core.journal import JournalError, build_voucher, export_marker
-from core.mappings import Chart, fetch_chart, load_context, store_chart
-from core.models import AUTHORIZED, NEEDS_REAUTHORIZATION, SENT, PayrollCompany, PayrollRun
+from core.mappings import Chart, fetch_chart, load_context, load_run_context, store_chart
+from core.models import AUTHORIZED, NEEDS_REAUTHORIZATION, SENT, PayrollRun
 from core.payroll import get_company, load_run_data, run_label
 
 __all__ = ["preflight_company", "preflight_run"]
@@ -157,12 +157,7 @@ def _dedupe(findings: list[dict]) -> list[dict]:
 def preflight_run(rt, run_id: int) -> list[dict]:
     """Findings for one run (severity error|warning|ok, entry_id, message, detail, check); nothing is written."""
     with session_scope(rt.engine) as session:
-        run = session.get(PayrollRun, run_id)
-        if run is None:
-            raise ServiceError(f"There is no run with id {run_id}. See `runs list`.", code="run-unknown")
-        company = session.get(PayrollCompany, run.company_id)
-        ctx = load_context(session, company)
-        data = load_run_data(session, run, company.code)
+        run, _company, ctx, data = load_run_context(session, run_id)
         session.expunge_all()
     live = _Live(rt, ctx)
     findings = list(live.findings)
