@@ -1,6 +1,6 @@
 """Fixtures for the dashboard's AppTest tests: the app pointed at the session sandbox and a fresh database.
 
-Loaded with ``pytest_plugins = ["tests.apptest_fixtures"]`` (helpers are in ``tests/apptest_helpers.py``). The runtime
+Loaded by tests/conftest.py (``pytest_plugins``; helpers are in ``tests/apptest_helpers.py``). The runtime
 is read from environment variables, exactly as a deployment configures it; Streamlit's caches are process-wide, so
 they are cleared before and after every test.
 """

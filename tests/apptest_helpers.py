@@ -1,7 +1,7 @@
 """Helpers for the dashboard's AppTest tests: run the app, switch pages, authorize through the sandbox, read text.
 
-The fixtures (``app_env``, ``rt``) are in ``tests/apptest_fixtures.py``; a test module loads them with
-``pytest_plugins = ["tests.apptest_fixtures"]``.
+The fixtures (``app_env``, ``app_rt``) are in ``tests/apptest_fixtures.py``, loaded for every test by
+``tests/conftest.py``.
 """
 
 from __future__ import annotations

@@ -19,6 +19,9 @@ from sqlmodel import SQLModel
 from core.db import make_engine, migrate
 from core.settings import normalize_database_url
 
+# AppTest fixtures (app_env, app_rt) for the page tests.
+pytest_plugins = ["tests.apptest_fixtures"]
+
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 DATABASES = ["sqlite", "postgresql"] if PG_URL or os.environ.get("CI") else ["sqlite"]
 

@@ -6,8 +6,6 @@ import pytest
 
 from tests.apptest_helpers import BAKKERIJ, all_text, callback_query, new_app
 
-pytest_plugins = ["tests.apptest_fixtures"]  # the app_env and app_rt fixtures
-
 
 def _account(app_rt, name):
     from core import services

@@ -8,8 +8,6 @@ import httpx
 
 from tests.apptest_helpers import KAPSALON, all_text, authorize, open_page
 
-pytest_plugins = ["tests.apptest_fixtures"]  # the app_env and app_rt fixtures
-
 PAGE = "pages/accounts.py"
 
 

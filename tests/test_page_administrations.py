@@ -7,8 +7,6 @@ import pytest
 
 from tests.apptest_helpers import BAKKERIJ, KAPSALON, all_text, authorize, open_page
 
-pytest_plugins = ["tests.apptest_fixtures"]  # the app_env and app_rt fixtures
-
 PAGE = "pages/administrations.py"
 BAKKERIJ_CODE = "BAKKERIJ-DGK"
 KAPSALON_CODE = "KAPSALON-KNIPPERLICHT"
