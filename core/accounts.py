@@ -180,7 +180,15 @@ def create_account(rt, name: str, *, actor: str) -> dict[str, Any]:
 
 
 def start_authorization(rt, name: str, *, actor: str, redirect_uri: str | None = None) -> str:
-    """The URL of Visma's login for this account; ``state`` and the PKCE verifier are kept here for 10 minutes."""
+    """The URL of Visma's login for this account; ``state`` and the PKCE verifier are kept here for 10 minutes.
+
+    ``redirect_uri`` defaults to the configured one (production: the URI registered with Visma). The dashboard passes
+    its own address in demo mode, where the embedded sandbox learns it here, so a demo on another port still works.
+    """
+    if redirect_uri and redirect_uri != rt.settings.redirect_uri and rt.embedded_sandbox:
+        from core.demo_runtime import register_redirect_uri
+
+        register_redirect_uri(rt.sandbox_url, redirect_uri)
     redirect_uri = redirect_uri or rt.settings.redirect_uri
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64)  # 86 characters, within PKCE's 43–128

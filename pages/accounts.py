@@ -20,6 +20,7 @@ from pages.common import (
     account_logo,
     account_status_label,
     actor,
+    app_root,
     close_dialog,
     data_changed,
     flash,
@@ -202,7 +203,7 @@ with st.container(border=True):
     authorize_label = "Authorize" if status == "not_authorized" else "Re-authorize"
     if cols[0].button(authorize_label, type="primary" if status != "authorized" else "secondary",
                       icon=":material/login:", key="authorize", width="stretch"):
-        ok, url = try_service(services.start_authorization, rt, name, actor=actor())
+        ok, url = try_service(services.start_authorization, rt, name, actor=actor(), redirect_uri=app_root(rt))
         if ok:
             links[name] = (url, time.time())
     if status == "authorized" and cols[1].button("Refresh token", icon=":material/refresh:", key="refresh",

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -87,6 +88,15 @@ def get_runtime():
             icon=":material/error:",
         )
     st.stop()
+
+
+def app_root(rt) -> str | None:
+    """This dashboard's own address (``http://host:port/``) when the embedded demo sandbox can be told about it;
+    ``None`` otherwise, so production always uses the redirect URI registered with Visma (``VISMA_REDIRECT_URI``)."""
+    if not getattr(rt, "embedded_sandbox", False):
+        return None
+    url = urlsplit(st.context.url or "")
+    return f"{url.scheme}://{url.netloc}/" if url.scheme and url.netloc else None
 
 
 def actor() -> str:

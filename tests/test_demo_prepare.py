@@ -17,3 +17,26 @@ def test_embedded_demo_loads_payroll_once(rt):  # noqa: F811
 def test_a_configured_sandbox_is_left_empty(rt):  # noqa: F811
     assert demo.prepare_demo(rt) is None  # tests and hand-run sandboxes keep their empty state
     assert list_payroll_companies(rt) == []
+
+
+def test_a_demo_on_another_port_registers_its_own_redirect_uri(rt):  # noqa: F811
+    import pytest
+
+    from core import accounts
+    from core.demo_constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
+    from core.demo_login import DemoLoginError, login_and_consent
+
+    accounts.create_account(rt, "Other port", actor="test")
+    import uuid
+
+    other = f"http://127.0.0.1:8655/{uuid.uuid4().hex}/"  # unique: the sandbox keeps registrations across resets
+    # A sandbox named by configuration is not told about unknown addresses: Visma would refuse them too.
+    url = accounts.start_authorization(rt, "Other port", actor="test", redirect_uri=other)
+    with pytest.raises(DemoLoginError):
+        login_and_consent(url, email=DEMO_USER_ALL_COMPANIES, password=DEMO_PASSWORD, company="Bakkerij")
+    # The embedded demo sandbox learns the dashboard's own address, so the flow comes back to it.
+    url = accounts.start_authorization(replace(rt, embedded_sandbox=True), "Other port", actor="test",
+                                       redirect_uri=other)
+    callback = login_and_consent(url, email=DEMO_USER_ALL_COMPANIES, password=DEMO_PASSWORD, company="Bakkerij")
+    assert callback.startswith(other + "?code=")
+    assert accounts.complete_authorization(rt, callback, actor="test")["status"] == "authorized"
