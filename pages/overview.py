@@ -101,7 +101,10 @@ with left:
     st.subheader("Accounts needing action")
     if accounts_by_status:
         st.caption(" · ".join(f"{account_status_label(s)}: **{n}**" for s, n in sorted(accounts_by_status.items())))
-    if not needing_action:
+    if not accounts_by_status:
+        st.info("No Visma account yet: create one and authorize it on **Accounts**.", icon=":material/key:")
+        st.page_link(ACCOUNTS_PAGE, label="Go to Accounts", icon=":material/arrow_forward:")
+    elif not needing_action:
         st.success("Every account is authorized.", icon=":material/task_alt:")
     else:
         frame = pd.DataFrame(

@@ -128,3 +128,14 @@ def test_pivot_takes_the_worst_status_of_a_period():
     first = table.iloc[0]
     assert first["2026-01"] == "failed" and first["2026-02"] == "not_sent"
     assert first["failed"] == 1 and first["not sent"] == 1
+
+
+def test_payroll_data_without_accounts_says_to_create_one(rt):
+    """Demo mode opens with payroll companies and no account yet: the page must not claim every account is fine."""
+    from core import services
+
+    services.seed_demo_payroll(rt)
+    at = open_page(PAGE)
+    text = all_text(at)
+    assert not at.exception
+    assert "No Visma account yet" in text and "Every account is authorized" not in text
