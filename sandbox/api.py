@@ -336,6 +336,10 @@ async def create_voucher(request: Request, ctx: dict[str, Any]) -> Response:
     body = vouchers.parse_body(await request.body())
     cid = ctx["company"]["id"]
     with _store(request).tx() as tx:
+        # The guard checked the token before the latency fault; a reset or a revocation during that wait ends it.
+        header = request.headers.get("authorization", "")
+        if tokens.access_token_record(tx, header[7:].strip()) is None:
+            raise ApiError(401, 4005, errors.MSG_401)
         company = tx.get("company", cid)
         assert company is not None
         checked = vouchers.validate(tx, company, body, flags)

@@ -306,3 +306,22 @@ def test_a_write_completes_after_the_client_gave_up(api, sbx):
     while time.monotonic() < deadline and not httpx.get(f"{sbx.url}/_sandbox/vouchers").json():
         time.sleep(0.05)
     assert [v["VoucherText"] for v in httpx.get(f"{sbx.url}/_sandbox/vouchers").json()] == ["gave up"]
+
+
+def test_a_reset_during_a_slow_post_discards_it(api, sbx):
+    """A reset wipes tokens: a POST still waiting in the latency fault must not write into the fresh state."""
+    import threading
+
+    client = api(BAKKERIJ)
+    httpx.put(f"{sbx.url}/_sandbox/companies/{seed.BAKKERIJ}/faults", json={"latency_ms": 600})
+    body = {"VoucherDate": "2026-03-31", "VoucherText": "late", "Rows": [
+        {"AccountNumber": 4000, "DebitAmount": 10, "CreditAmount": 0},
+        {"AccountNumber": 1100, "DebitAmount": 0, "CreditAmount": 10}]}
+    answers = []
+    post = threading.Thread(target=lambda: answers.append(client.post("/v2/vouchers", json=body, timeout=5)))
+    post.start()
+    time.sleep(0.2)
+    httpx.post(f"{sbx.url}/_sandbox/reset").raise_for_status()
+    post.join()
+    assert answers[0].status_code == 401
+    assert httpx.get(f"{sbx.url}/_sandbox/vouchers").json() == []
