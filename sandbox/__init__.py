@@ -9,8 +9,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
@@ -25,10 +26,14 @@ class SandboxServer:
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, db_path: str | None = None, redirect_uris: Iterable[str] = (),
-        seed: bool = True, log_level: str = "warning",
+        seed: bool = True, log_level: str = "warning", companies: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.store = Store(db_path)
-        self.app = create_app(self.store, redirect_uris, seed_data=seed)
+        try:
+            self.app = create_app(self.store, redirect_uris, seed_data=seed, companies=companies)
+        except BaseException:
+            self.store.close()
+            raise
         # proto=IPPROTO_TCP: asyncio only sets TCP_NODELAY on such sockets; without it every response waits 40 ms
         # for a delayed ACK (headers and body are two writes).
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -70,13 +75,15 @@ class SandboxServer:
 
 def start_sandbox(
     port: int = 0, db_path: str | None = None, redirect_uris: Iterable[str] = (), *, host: str = "127.0.0.1",
-    seed: bool = True, log_level: str = "warning",
+    seed: bool = True, log_level: str = "warning", companies: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> SandboxServer:
     """Start a sandbox in a background thread and wait until it serves.
 
     ``port=0`` picks a free port (read it from ``.url``); ``db_path`` keeps state in a SQLite file shared with other
     processes (``None``: in memory, private to this server); ``redirect_uris`` are registered for the seeded client
-    besides ``http://localhost:8501/`` and ``http://127.0.0.1:8501/``; ``seed`` writes the seed into an empty store.
-    Several sandboxes in one process are independent.
+    besides ``http://localhost:8501/`` and ``http://127.0.0.1:8501/``; ``seed`` writes the seed into an empty store;
+    ``companies`` makes states and faults part of the seed, e.g. ``{seed.TRANSPORT: {"state": "read_only",
+    "faults": {"http_error": 503}}}`` (kept across ``POST /_sandbox/reset``). Several sandboxes in one process are
+    independent.
     """
-    return SandboxServer(host, port, db_path, redirect_uris, seed, log_level).start()
+    return SandboxServer(host, port, db_path, redirect_uris, seed, log_level, companies).start()

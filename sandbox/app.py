@@ -8,7 +8,8 @@ response, so the client sees a transport error (``httpx.RemoteProtocolError``), 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,13 +18,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from sandbox import admin, api, identity, model, seed
-from sandbox.faults import DROP_SCOPE_KEY
+from sandbox import admin, api, faults, identity, model, seed
 from sandbox.store import Store
 
 
 class DropConnectionMiddleware:
-    """Close the connection instead of sending the response when a handler set ``scope[DROP_SCOPE_KEY]``.
+    """Close the connection instead of sending the response when a handler set ``scope[faults.DROP_SCOPE_KEY]``.
 
     Under uvicorn the ``receive`` callable is a method of the request cycle, which holds the transport: closing it
     sends nothing and uvicorn, seeing the client gone, sends no 500 either. Other servers get the fallback: the
@@ -43,7 +43,7 @@ class DropConnectionMiddleware:
             nonlocal dropped
             if dropped:
                 return
-            if message["type"] == "http.response.start" and scope.get(DROP_SCOPE_KEY):
+            if message["type"] == "http.response.start" and scope.get(faults.DROP_SCOPE_KEY):
                 dropped = True
                 transport = getattr(getattr(receive, "__self__", None), "transport", None)
                 if transport is not None:
@@ -101,12 +101,48 @@ def _user_row(u: dict[str, Any], names: dict[str, str]) -> str:
     return f"<tr><td>{escape(u['email'])}</td><td>{escape(companies + default)}</td></tr>"
 
 
-def create_app(store: Store, redirect_uris: Iterable[str] = (), seed_data: bool = True) -> DropConnectionMiddleware:
-    """The sandbox app over ``store``; seeds it when empty (and ``seed_data``), and registers extra redirect URIs."""
+def check_overrides(companies: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """Validate ``{company_id: {"state"?, "locked_to"?, "faults"?}}``; ValueError says what is wrong."""
+    known = {c["id"] for c in seed.COMPANIES}
+    out: dict[str, dict[str, Any]] = {}
+    for cid, o in (companies or {}).items():
+        if cid not in known:
+            raise ValueError(f"unknown company {cid!r}; the seeded ones are in sandbox/seed.py")
+        extra = set(o) - {"state", "locked_to", "faults"}
+        if extra:
+            raise ValueError(f"unknown company setting(s) {', '.join(sorted(extra))}; use state, locked_to, faults")
+        state = o.get("state")
+        if state is not None and state not in seed.STATES:
+            raise ValueError(f"unknown state {state!r}; known: {', '.join(seed.STATES)}")
+        if o.get("locked_to") is not None:
+            date.fromisoformat(str(o["locked_to"]))
+        out[cid] = {**({"state": state, "locked_to": o.get("locked_to")} if state else {}),
+                    "faults": faults.validate_faults(dict(o.get("faults") or {}))}
+    return out
+
+
+def create_app(
+    store: Store, redirect_uris: Iterable[str] = (), seed_data: bool = True,
+    companies: Mapping[str, Mapping[str, Any]] | None = None,
+) -> DropConnectionMiddleware:
+    """The sandbox app over ``store``; seeds it when empty (and ``seed_data``), and registers extra redirect URIs.
+
+    ``companies`` sets states and faults as part of the seed (``{company_id: {"state", "locked_to", "faults"}}``):
+    applied now, and again after every ``POST /_sandbox/reset``. With a ``--db`` file that is already seeded (another
+    process, an earlier run) they are applied to it and merged into the overrides stored there.
+    """
     extra = list(redirect_uris)
+    overrides = check_overrides(companies)
     with store.tx() as tx:
         if seed_data and not tx.setting("seeded", False):
-            model.seed_into(tx, extra)
+            model.seed_into(tx, extra, overrides)
+        elif overrides and tx.setting("seeded", False):
+            stored = tx.setting(model.OVERRIDES_KEY, {})
+            for cid, o in overrides.items():
+                old = stored.get(cid, {})
+                stored[cid] = {**old, **o, "faults": {**old.get("faults", {}), **o["faults"]}}
+            tx.set_setting(model.OVERRIDES_KEY, stored)
+            model.apply_overrides(tx, overrides)
         client = tx.get("client", seed.CLIENT_ID)
         if client is not None:
             missing = [u for u in extra if u not in client["redirect_uris"]]

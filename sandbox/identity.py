@@ -183,13 +183,18 @@ def _next_step(tx: Tx, tx_id: str, doc: dict[str, Any]) -> Response:
     """After login: the company choice, unless a default company (F15) or a single company decides it."""
     user = tx.get("user", doc["user"])
     assert user is not None
-    companies = [c for c in (tx.get("company", cid) for cid in user["companies"]) if c is not None]
+    companies = _eligible_companies(tx, doc, user)
+    if not companies:
+        tx.delete("tx", tx_id)
+        return _error_page("access_denied", "None of your companies uses the service this application asks for "
+                                            "(acr_values service:…). Log in with another user.", 403)
     settings = model.settings(tx)
     force = (
         settings["honour_forceselectcompany"] and "forceselectcompany:true" in doc["acr"] and "login" in doc["prompt"]
     )
-    if user.get("default_company") and not force:
-        doc["company"] = user["default_company"]
+    default = user.get("default_company")
+    if default and default in {c["id"] for c in companies} and not force:
+        doc["company"] = default
     elif len(companies) == 1 and "select_account" not in doc["prompt"]:
         doc["company"] = companies[0]["id"]
     if doc["company"] is None:
@@ -198,6 +203,19 @@ def _next_step(tx: Tx, tx_id: str, doc: dict[str, Any]) -> Response:
                      companies=[{"id": c["id"], "name": c["name"]} for c in companies])
     tx.put("tx", tx_id, doc)
     return _consent_page(tx, tx_id, doc)
+
+
+def _eligible_companies(tx: Tx, doc: dict[str, Any], user: dict[str, Any]) -> list[dict[str, Any]]:
+    """The user's companies, narrowed by ``acr_values=service:<guid>`` to those that have that Visma service (F15).
+
+    Every seeded company has eAccounting (``ESERVICE_GUID``) unless its seed entry lists other ``services``; an
+    unknown service GUID leaves no company, as at Visma (the chooser only offers companies with the service).
+    """
+    wanted = {a.split(":", 1)[1].upper() for a in doc["acr"] if a.lower().startswith("service:")}
+    companies = [c for c in (tx.get("company", cid) for cid in user["companies"]) if c is not None]
+    if wanted:
+        companies = [c for c in companies if wanted & {s.upper() for s in c.get("services", [ESERVICE_GUID])}]
+    return companies
 
 
 def _consent_page(tx: Tx, tx_id: str, doc: dict[str, Any]) -> HTMLResponse:
@@ -217,7 +235,7 @@ async def choose(request: Request) -> Response:
         if doc is None or doc["user"] is None:
             return _expired_page()
         user = tx.get("user", doc["user"]) or {}
-        if company_id not in user.get("companies", []):
+        if not user or company_id not in {c["id"] for c in _eligible_companies(tx, doc, user)}:
             return _error_page("invalid_request", "That company is not one of yours. Choose a company from the list.")
         doc["company"] = company_id
         tx.put("tx", tx_id, doc)

@@ -62,11 +62,22 @@ def settings(tx: Tx) -> dict[str, Any]:
     return {**DEFAULT_SETTINGS, **tx.setting("behaviour", {})}
 
 
-def seed_into(tx: Tx, redirect_uris: list[str] | tuple[str, ...] = ()) -> None:
-    """Write the whole seed (after ``tx.clear_all()`` on reset). Extra redirect URIs are added to the client."""
+OVERRIDES_KEY = "seed_overrides"
+
+
+def seed_into(
+    tx: Tx, redirect_uris: list[str] | tuple[str, ...] = (), overrides: dict[str, dict[str, Any]] | None = None
+) -> None:
+    """Write the whole seed (after ``tx.clear_all()`` on reset). Extra redirect URIs are added to the client.
+
+    A company starts with the ``state`` and ``faults`` of its entry in ``seed.COMPANIES``, then ``overrides``
+    (``{company_id: {"state", "locked_to", "faults"}}``, from ``start_sandbox(companies=…)`` or ``python -m sandbox
+    --state/--fault``) are applied on top; they are kept in the store, so a reset comes back to them.
+    """
     created = clock.now_ts(tx)
     tx.set_setting("jwt_key", secrets.token_hex(32))
     tx.set_setting("seeded", True)
+    tx.set_setting(OVERRIDES_KEY, overrides or {})
     tx.put(
         "client",
         seed.CLIENT_ID,
@@ -85,8 +96,8 @@ def seed_into(tx: Tx, redirect_uris: list[str] | tuple[str, ...] = ()) -> None:
         tx.put(
             "company",
             cid,
-            {**deepcopy(c), "state": "ok", "faults": dict(seed.DEFAULT_FAULTS), "locked_to": None,
-             "created": created},
+            {**deepcopy(c), "state": "ok", "faults": {**seed.DEFAULT_FAULTS, **c.get("faults", {})},
+             "locked_to": None, "created": created},
             company=cid,
         )
         for year in seed.FISCAL_YEARS:
@@ -104,7 +115,20 @@ def seed_into(tx: Tx, redirect_uris: list[str] | tuple[str, ...] = ()) -> None:
                      "IsActive": item_active, "created": created},
                     company=cid,
                 )
-        set_state(tx, cid, c["state"])
+        set_state(tx, cid, c["state"], c.get("locked_to"))
+    apply_overrides(tx, overrides or {})
+
+
+def apply_overrides(tx: Tx, overrides: dict[str, dict[str, Any]]) -> None:
+    """Set each named company's state (with ``locked_to``) and merge its faults (already validated)."""
+    for cid, o in overrides.items():
+        if o.get("state") is not None:
+            set_state(tx, cid, o["state"], o.get("locked_to"))
+        if o.get("faults"):
+            company = tx.get("company", cid)
+            assert company is not None
+            company["faults"] = {**company["faults"], **o["faults"]}
+            tx.put("company", cid, company, company=cid)
 
 
 def add_fiscal_year(tx: Tx, cid: str, start: date, end: date, created: float, fy_id: str | None = None) -> dict:
@@ -124,11 +148,13 @@ def add_fiscal_year(tx: Tx, cid: str, start: date, end: date, created: float, fy
 
 
 def reset(tx: Tx) -> None:
-    """Back to the seed; the client's registered redirect URIs survive (a dashboard under test registered its own)."""
+    """Back to the seed; the client's registered redirect URIs and the start's company overrides survive (a dashboard
+    under test registered its own URI; a sandbox started with a fault keeps it as its seed)."""
     client = tx.get("client", seed.CLIENT_ID)
     keep = client["redirect_uris"] if client else []
+    overrides = tx.setting(OVERRIDES_KEY, {})
     tx.clear_all()
-    seed_into(tx, keep)
+    seed_into(tx, keep, overrides)
 
 
 def last_day_of_month(d: date) -> date:

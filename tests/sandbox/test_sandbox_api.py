@@ -231,3 +231,18 @@ def test_error_id_is_fresh_each_time(api):
     client = api(BAKKERIJ, scope="ea:api ea:accounting")
     ids = {client.get("/v2/companysettings").json()["ErrorId"] for _ in range(3)}
     assert len(ids) == 3
+
+
+def test_a_token_reaches_only_its_own_company(api, check):
+    """The token carries one company (customer_id): another company's vouchers and fiscal years are out of reach."""
+    bakkerij = api(BAKKERIJ)
+    made = bakkerij.post("/v2/vouchers", json=voucher()).json()
+    transport = api("Transportbedrijf Visser B.V.")
+    assert check(transport.get("/v2/vouchers")).json()["Data"] == []
+    assert check(transport.get("/v2/companysettings")).json()["CompanyIdentifier"] == seed.TRANSPORT
+    assert check(transport.get(f"/v2/vouchers/{FY2026}/{made['Id']}")).status_code == 404
+    other_year = check(transport.get(f"/v2/vouchers/{FY2026}"))
+    assert other_year.status_code == 400 and other_year.json()["ErrorCode"] == 3001
+    own_fy = seed.fiscal_year_id(seed.TRANSPORT, 2026)
+    assert check(transport.get(f"/v2/vouchers/{own_fy}/{made['Id']}")).status_code == 404
+    assert check(bakkerij.get(f"/v2/vouchers/{FY2026}/{made['Id']}")).status_code == 200

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from sandbox import seed
+from sandbox.identity import ESERVICE_GUID as ESERVICE
 from sandbox.testing import FULL_SCOPE, REDIRECT, Browser, page_forms, page_text, pkce_pair, query_of, token_request
 
 CODE = "authorization_code"
@@ -373,3 +374,142 @@ def test_expired_login_transaction(browser, sbx):
     httpx.post(f"{sbx.url}/_sandbox/clock", json={"advance_seconds": 16 * 60})
     r = browser.login(page, seed.EVA)
     assert r.status_code == 400 and "expired" in r.text
+
+
+# ------------------------------------------------------------------------------- acr_values, clients, discovery
+
+OTHER_CLIENT, OTHER_SECRET = "other-integration", "other-secret"
+
+
+def add_other_client(sbx) -> None:
+    """A second registered client (the seed has one), with the same redirect URI, written straight into the store."""
+    with sbx.store.tx() as tx:
+        tx.put("client", OTHER_CLIENT, {"id": OTHER_CLIENT, "secret": OTHER_SECRET, "name": "Other integration",
+                                        "redirect_uris": [REDIRECT], "refresh_token_mode": "rotating"})
+
+
+def test_acr_values_service_keeps_eaccounting_companies_and_drops_other_services(browser):
+    other = browser.authorize(acr_values="service:00000000-0000-0000-0000-000000000001")
+    r = browser.login(other, seed.EVA)
+    assert r.status_code == 403 and "location" not in r.headers
+    assert "None of your companies uses the service" in page_text(r.text)
+    eaccounting = browser.authorize(prompt="login", acr_values=f"service:{ESERVICE.lower()}")
+    eaccounting = browser.login(eaccounting, seed.ANNA)
+    assert [b["label"] for b in page_forms(eaccounting.text)[0]["buttons"]] == [c["name"] for c in seed.COMPANIES]
+
+
+def test_acr_forceselectcompany_is_off_by_default_and_switchable(browser, sbx):
+    acr = f"service:{ESERVICE} forceselectcompany:true"
+    page = browser.login(browser.authorize(prompt="login", acr_values=acr), seed.JOOST)
+    assert "Choose a company" not in page.text and "Drukkerij Smit &amp; Co B.V." in page.text
+    httpx.put(f"{sbx.url}/_sandbox/settings", json={"honour_forceselectcompany": True}).raise_for_status()
+    page = browser.login(browser.authorize(prompt="login", acr_values=acr), seed.JOOST)
+    assert "Choose a company" in page.text
+    assert [b["label"] for b in page_forms(page.text)[0]["buttons"]] == [
+        "Van der Berg Installatietechniek B.V.", "Drukkerij Smit & Co B.V."]
+    without_login = browser.authorize(acr_values=acr)  # the legacy switch needs prompt=login too
+    assert "Choose a company" not in without_login.text and "Allow" in without_login.text
+
+
+def test_choosing_a_company_that_is_not_offered_is_refused(browser):
+    httpx.put(f"{browser.base}/_sandbox/users/{seed.JOOST}/default-company",
+              json={"company_id": None}).raise_for_status()
+    page = browser.login(browser.authorize(), seed.JOOST)
+    assert "Choose a company" in page.text
+    tx_id = page_forms(page.text)[0]["fields"]["tx"]
+    r = browser.http.post("/connect/choose", data={"tx": tx_id, "company_id": "00000000-0000-0000-0000-000000000000"})
+    assert r.status_code == 400 and "location" not in r.headers
+    assert "not one of yours" in page_text(r.text)
+    bakkerij = browser.http.post("/connect/choose", data={"tx": tx_id, "company_id": seed.BAKKERIJ})  # Anna's only
+    assert bakkerij.status_code == 400 and "location" not in bakkerij.headers
+
+
+def test_code_is_bound_to_its_client(browser, sbx):
+    add_other_client(sbx)
+    q = browser.code(seed.EVA)
+    stolen = token_request(
+        sbx.url, {"grant_type": CODE, "code": q["code"], "redirect_uri": REDIRECT},
+        client_id=OTHER_CLIENT, secret=OTHER_SECRET)
+    assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
+    assert exchange(sbx, q["code"]).status_code == 200
+
+
+def test_refresh_token_of_another_registered_client_is_invalid_grant(tokens_for, sbx):
+    add_other_client(sbx)
+    tok = tokens_for(seed.EVA)
+    r = refresh(sbx, tok["refresh_token"], client_id=OTHER_CLIENT, secret=OTHER_SECRET)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    assert refresh(sbx, tok["refresh_token"]).status_code == 200  # the failed attempt did not use it up
+
+
+def test_form_authentication_with_a_wrong_secret_and_two_methods_at_once(browser, sbx):
+    q = browser.code(seed.EVA)
+    data = {"grant_type": CODE, "code": q["code"], "redirect_uri": REDIRECT}
+    wrong = token_request(sbx.url, data, auth="form", secret="nope")
+    assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+    assert wrong.headers["www-authenticate"].startswith("Basic")
+    both = httpx.post(f"{sbx.url}/connect/token", auth=(seed.CLIENT_ID, seed.CLIENT_SECRET),
+                      data={**data, "client_id": seed.CLIENT_ID, "client_secret": seed.CLIENT_SECRET})
+    assert both.status_code == 400 and both.json()["error"] == "invalid_request"
+    unknown = token_request(sbx.url, data, client_id="nobody", secret=seed.CLIENT_SECRET)
+    assert unknown.status_code == 401 and unknown.json()["error"] == "invalid_client"
+    assert token_request(sbx.url, data).status_code == 200  # none of the refusals used the code
+
+
+def test_pkce_plain_mismatch_default_method_and_unexpected_verifier(browser, sbx):
+    challenge = "c" * 43
+    q = browser.code(seed.EVA, code_challenge=challenge, code_challenge_method="plain")
+    assert exchange(sbx, q["code"], code_verifier="d" * 43).json()["error"] == "invalid_grant"
+    q = browser.code(seed.EVA, code_challenge=challenge)  # no method: plain (RFC 7636 §4.3)
+    assert exchange(sbx, q["code"], code_verifier=challenge).status_code == 200
+    q = browser.code(seed.EVA)  # no challenge, yet a verifier: Duende refuses it
+    assert exchange(sbx, q["code"], code_verifier="v" * 43).json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize(("params", "error"), [
+    ({"code_challenge": "c" * 43, "code_challenge_method": "S512"}, "invalid_request"),
+    ({"code_challenge": "short"}, "invalid_request"),
+    ({"response_type": "token"}, "unsupported_response_type"),
+])
+def test_bad_request_with_a_registered_redirect_uri_redirects_with_the_error(browser, params, error):
+    r = browser.authorize(**params)
+    assert r.status_code == 302
+    assert r.headers["location"].startswith(REDIRECT + "?")
+    assert query_of(r.headers["location"])["error"] == error
+
+
+def test_revoking_an_access_token_leaves_the_refresh_token(tokens_for, sbx):
+    tok = tokens_for(seed.EVA)
+    r = httpx.post(f"{sbx.url}/connect/revocation", data={"token": tok["access_token"],
+                                                          "token_type_hint": "access_token"},
+                   auth=(seed.CLIENT_ID, seed.CLIENT_SECRET))
+    assert r.status_code == 200
+    assert companysettings(sbx, tok["access_token"]).status_code == 401
+    assert refresh(sbx, tok["refresh_token"]).status_code == 200
+
+
+def test_another_client_cannot_revoke_my_tokens(tokens_for, sbx):
+    add_other_client(sbx)
+    tok = tokens_for(seed.EVA)
+    r = httpx.post(f"{sbx.url}/connect/revocation", data={"token": tok["refresh_token"]},
+                   auth=(OTHER_CLIENT, OTHER_SECRET))
+    assert r.status_code == 200  # RFC 7009: no information leak
+    assert refresh(sbx, tok["refresh_token"]).status_code == 200
+
+
+def test_discovery_document_has_vismas_values(sbx):
+    doc = httpx.get(f"{sbx.url}/.well-known/openid-configuration").json()
+    base = sbx.url
+    assert {k: doc[k] for k in ("jwks_uri", "userinfo_endpoint", "end_session_endpoint", "introspection_endpoint")} == {
+        "jwks_uri": f"{base}/.well-known/openid-configuration/jwks", "userinfo_endpoint": f"{base}/connect/userinfo",
+        "end_session_endpoint": f"{base}/connect/endsession", "introspection_endpoint": f"{base}/connect/introspect"}
+    assert httpx.get(doc["jwks_uri"]).json() == {"keys": []}
+    assert {"authorization_code", "refresh_token", "client_credentials"} <= set(doc["grant_types_supported"])
+    assert doc["prompt_values_supported"] == ["none", "login", "consent", "select_account"]
+    assert doc["response_modes_supported"] == ["form_post", "query", "fragment"]
+    assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert doc["authorization_response_iss_parameter_supported"] is True
+    assert {"ea:api", "offline_access", "ea:accounting", "ea:accounting_readonly", "ea:sales", "ea:sales_readonly",
+            "ea:purchase", "ea:purchase_readonly", "ea:settings", "ea:settings_readonly", "openid"} <= set(
+        doc["scopes_supported"])
+    assert {"customer_id", "customer_name", "orgno"} <= set(doc["claims_supported"])

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from sandbox import seed, start_sandbox
+from sandbox.__main__ import main as cli_main
 from sandbox.testing import Browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,25 +40,38 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 20) -> None:
     raise AssertionError("python -m sandbox did not start")
 
 
-@pytest.fixture
-def cli(tmp_path):
-    procs: list[subprocess.Popen] = []
+class Cli:
+    """``python -m sandbox`` subprocesses: ``launch`` starts one (not waiting), ``run`` starts one and waits."""
 
-    def run(*args: str) -> str:
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.procs: list[subprocess.Popen] = []
+
+    def launch(self, *args: str) -> tuple[str, subprocess.Popen]:
         port = free_port()
-        log = open(tmp_path / f"sandbox-{port}.log", "w")  # noqa: SIM115 - closed with the process
+        log = open(self.tmp_path / f"sandbox-{port}.log", "w")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port), "--log-level", "warning", *args],
                                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        procs.append(proc)
-        url = f"http://127.0.0.1:{port}"
+        self.procs.append(proc)
+        return f"http://127.0.0.1:{port}", proc
+
+    def run(self, *args: str) -> str:
+        url, proc = self.launch(*args)
         wait_ready(url, proc)
         return url
 
-    yield run
-    for proc in procs:
+    def stop(self, proc: subprocess.Popen) -> None:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(10)
+
+
+@pytest.fixture
+def cli(tmp_path):
+    runner = Cli(tmp_path)
+    yield runner
+    for proc in runner.procs:
+        runner.stop(proc)
 
 
 def test_url_shape_and_clean_stop():
@@ -78,7 +92,7 @@ def test_two_sandboxes_in_one_process_are_independent():
 
 
 def test_cli_serves_a_login_page_a_person_can_use(cli):
-    url = cli("--redirect-uri", "http://127.0.0.1:8600/")
+    url = cli.run("--redirect-uri", "http://127.0.0.1:8600/")
     home = httpx.get(url)
     assert home.status_code == 200 and "Try the login" in home.text
     b = Browser(url, redirect_uri="http://127.0.0.1:8600/")
@@ -90,25 +104,58 @@ def test_cli_serves_a_login_page_a_person_can_use(cli):
         b.close()
 
 
-def test_db_file_is_shared_between_processes_and_survives_restart(cli, tmp_path):
-    db = str(tmp_path / "sandbox.db")
-    other = cli("--db", db)
-    with start_sandbox(db_path=db) as here:
-        r = httpx.put(f"{here.url}/_sandbox/companies/{seed.TRANSPORT}/faults", json={"http_error": 503})
-        assert r.status_code == 200
-        seen = {c["id"]: c["faults"]["http_error"] for c in httpx.get(f"{other}/_sandbox/companies").json()}
-        assert seen[seed.TRANSPORT] == 503
-        # a token issued by one process works on the other
-        b = Browser(here.url)
-        try:
-            code = b.code(seed.EVA)["code"]
-        finally:
-            b.close()
-        tok = httpx.post(f"{other}/connect/token", auth=(seed.CLIENT_ID, seed.CLIENT_SECRET),
-                         data={"grant_type": "authorization_code", "code": code, "redirect_uri": "http://localhost:8501/"})
-        assert tok.status_code == 200
-        api = httpx.get(f"{here.url}/v2/fiscalyears", headers={"Authorization": f"Bearer {tok.json()['access_token']}"})
-        assert api.status_code == 200
+def companies_of(url: str) -> dict[str, dict]:
+    return {c["id"]: c for c in httpx.get(f"{url}/_sandbox/companies").json()}
+
+
+def test_two_cli_processes_share_one_db_file_and_it_survives_restart(cli, tmp_path):
+    """Two ``python -m sandbox --db same.db`` started together on a fresh file (both race to seed it): what one
+    writes, the other reads, a code from one is redeemed at the other; after both stop, the file still holds it all.
+    ``--fault``/``--state`` make states and faults part of the seed."""
+    db = str(tmp_path / "same.db")
+    (a, pa), (b, pb) = cli.launch("--db", db, "--fault", "TRANSPORT:http_error=503"), cli.launch(
+        "--db", db, "--state", f"{seed.BAKKERIJ}=read_only")
+    wait_ready(a, pa)
+    wait_ready(b, pb)
+    assert len(companies_of(a)) == len(seed.COMPANIES)  # seeded once, not twice
+    for url in (a, b):
+        seen = companies_of(url)
+        assert seen[seed.TRANSPORT]["faults"]["http_error"] == 503 and seen[seed.BAKKERIJ]["state"] == "read_only"
+    r = httpx.put(f"{a}/_sandbox/companies/{seed.HOVENIER}/faults", json={"latency_ms": 1})
+    assert r.status_code == 200
+    assert companies_of(b)[seed.HOVENIER]["faults"]["latency_ms"] == 1
+    browser = Browser(a)
+    try:
+        code = browser.code(seed.EVA)["code"]
+    finally:
+        browser.close()
+    tok = httpx.post(f"{b}/connect/token", auth=(seed.CLIENT_ID, seed.CLIENT_SECRET),
+                     data={"grant_type": "authorization_code", "code": code, "redirect_uri": "http://localhost:8501/"})
+    assert tok.status_code == 200
+    bearer = {"Authorization": f"Bearer {tok.json()['access_token']}"}
+    posted = httpx.post(f"{b}/v2/vouchers", headers=bearer, json={
+        "VoucherDate": "2026-03-31", "VoucherText": "Loonjournaal maart 2026",
+        "Rows": [{"AccountNumber": 4000, "DebitAmount": 10}, {"AccountNumber": 1520, "CreditAmount": 10}]})
+    assert posted.status_code == 201
+    listed = httpx.get(f"{a}/v2/vouchers", headers=bearer).json()["Data"]
+    assert [v["Id"] for v in listed] == [posted.json()["Id"]]
+    assert posted.json()["NumberAndNumberSeries"] == "A1"
+    cli.stop(pa)
+    cli.stop(pb)
     with start_sandbox(db_path=db) as again:
-        seen = {c["id"]: c["faults"]["http_error"] for c in httpx.get(f"{again.url}/_sandbox/companies").json()}
-        assert seen[seed.TRANSPORT] == 503
+        seen = companies_of(again.url)
+        assert seen[seed.TRANSPORT]["faults"]["http_error"] == 503 and seen[seed.HOVENIER]["faults"]["latency_ms"] == 1
+        assert [v["Id"] for v in httpx.get(f"{again.url}/_sandbox/vouchers").json()] == [posted.json()["Id"]]
+        assert httpx.get(f"{again.url}/v2/vouchers", headers=bearer).status_code == 200  # the token survived too
+        httpx.post(f"{again.url}/_sandbox/reset").raise_for_status()  # back to the seed, overrides included
+        seen = companies_of(again.url)
+        assert seen[seed.TRANSPORT]["faults"]["http_error"] == 503 and seen[seed.BAKKERIJ]["state"] == "read_only"
+        assert seen[seed.HOVENIER]["faults"]["latency_ms"] == 0
+
+
+@pytest.mark.parametrize("args", [["--state", "BAKKERIJ=on_fire"], ["--fault", "TRANSPORT:http_error=404"],
+                                  ["--fault", "x"], ["--state", "nobody=ok"]])
+def test_cli_refuses_a_bad_state_or_fault(args, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["--port", "1", *args])
+    assert exit_.value.code == 2 and "error:" in capsys.readouterr().err

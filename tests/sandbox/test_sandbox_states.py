@@ -325,3 +325,76 @@ def test_a_reset_during_a_slow_post_discards_it(api, sbx):
     post.join()
     assert answers[0].status_code == 401
     assert httpx.get(f"{sbx.url}/_sandbox/vouchers").json() == []
+
+
+def test_states_and_faults_can_be_part_of_the_seed(monkeypatch):
+    """``start_sandbox(companies=…)`` (and a seed entry's own ``faults``) start companies broken; a reset keeps that."""
+    from sandbox import start_sandbox
+    from sandbox.testing import Browser, token_request
+
+    monkeypatch.setitem(seed.COMPANIES[0], "faults", {"latency_ms": 7})  # Bakkerij's entry in seed.py
+    overrides = {seed.HOVENIER: {"state": "period_locked", "locked_to": "2026-06-30",
+                                 "faults": {"http_error": 503, "rate_limit_per_minute": 5}},
+                 seed.TRANSPORT: {"state": "read_only"}}
+    with start_sandbox(companies=overrides) as sb:
+        def seen() -> dict:
+            return {c["id"]: c for c in httpx.get(f"{sb.url}/_sandbox/companies").json()}
+
+        c = seen()
+        assert c[seed.BAKKERIJ]["faults"]["latency_ms"] == 7
+        assert c[seed.HOVENIER]["state"] == "period_locked" and c[seed.HOVENIER]["locked_to"] == "2026-06-30"
+        assert c[seed.HOVENIER]["faults"] == {"latency_ms": 0, "rate_limit_per_minute": 5, "http_error": 503,
+                                              "commit_then_drop": 0}
+        assert c[seed.TRANSPORT]["state"] == "read_only"
+        b = Browser(sb.url)
+        try:
+            code = b.code(seed.EVA)["code"]
+        finally:
+            b.close()
+        tok = token_request(sb.url, {"grant_type": "authorization_code", "code": code,
+                                     "redirect_uri": "http://localhost:8501/"}).json()["access_token"]
+        r = httpx.get(f"{sb.url}/v2/fiscalyears", headers={"Authorization": f"Bearer {tok}"})
+        assert r.status_code == 503 and error_of(r)["ErrorCode"] == 5001  # the seeded fault acts
+        set_faults(sb, seed.HOVENIER, http_error=None)
+        set_state(sb, seed.TRANSPORT, "ok")
+        httpx.post(f"{sb.url}/_sandbox/reset").raise_for_status()
+        c = seen()
+        assert c[seed.HOVENIER]["faults"]["http_error"] == 503 and c[seed.TRANSPORT]["state"] == "read_only"
+        assert c[seed.BAKKERIJ]["faults"]["latency_ms"] == 7
+
+
+@pytest.mark.parametrize("overrides", [
+    {"00000000-0000-0000-0000-000000000000": {"state": "ok"}},
+    {seed.BAKKERIJ: {"state": "on_fire"}},
+    {seed.BAKKERIJ: {"faults": {"http_error": 404}}},
+    {seed.BAKKERIJ: {"colour": "red"}},
+])
+def test_seed_overrides_are_validated(overrides):
+    from sandbox import start_sandbox
+
+    with pytest.raises(ValueError):
+        start_sandbox(companies=overrides)
+
+
+def test_rate_limit_counts_per_client(api, sbx):
+    """Visma counts per client and URL (F18): another integration's calls do not use up this client's quota."""
+    from sandbox.testing import Browser, token_request
+
+    with sbx.store.tx() as tx:
+        tx.put("client", "other-integration", {"id": "other-integration", "secret": "other-secret", "name": "Other",
+                                               "redirect_uris": ["http://localhost:8501/"],
+                                               "refresh_token_mode": "rotating"})
+    mine = api(BAKKERIJ)
+    b = Browser(sbx.url)
+    try:
+        code = b.code(seed.ANNA, BAKKERIJ, client_id="other-integration")["code"]
+    finally:
+        b.close()
+    theirs = token_request(sbx.url, {"grant_type": "authorization_code", "code": code,
+                                     "redirect_uri": "http://localhost:8501/"},
+                           client_id="other-integration", secret="other-secret").json()["access_token"]
+    set_faults(sbx, seed.BAKKERIJ, rate_limit_per_minute=1)
+    assert mine.get("/v2/fiscalyears").status_code == 200
+    other = httpx.get(f"{sbx.url}/v2/fiscalyears", headers={"Authorization": f"Bearer {theirs}"})
+    assert other.status_code == 200
+    assert mine.get("/v2/fiscalyears").status_code == 429
