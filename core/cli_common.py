@@ -130,6 +130,25 @@ def _log_unexpected(exc: BaseException) -> Path | None:
         return None
 
 
+def _is_database_unreachable(exc: BaseException) -> bool:
+    """The database went away during the command (a server stopped, a network cut): a driver-level failure, not a
+    bug. Data errors (IntegrityError, …) are not this."""
+    import sqlalchemy as sa
+
+    return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)
+
+
+def _database_url():
+    try:
+        if _runtime is not None:
+            return _runtime.engine.url
+        from core.settings import load_settings
+
+        return load_settings().database_url
+    except Exception:
+        return "DATABASE_URL"
+
+
 def handle_exception(exc: BaseException, as_json: bool = False) -> None:
     """Turn any exception into exit code 1 and one line; re-raise typer's own exits."""
     from core.crypto import TokenDecryptionError
@@ -147,6 +166,10 @@ def handle_exception(exc: BaseException, as_json: bool = False) -> None:
         SandboxStartError = ()  # noqa: N806
     if SandboxStartError and isinstance(exc, SandboxStartError):
         fail(str(exc), as_json=as_json, code="sandbox")
+    if _is_database_unreachable(exc):
+        from core.db import describe_database_error
+
+        fail(describe_database_error(exc, _database_url()), as_json=as_json, code="database_unavailable")
     log = _log_unexpected(exc)
     where = f" Details (without secrets) are in {log}." if log else ""
     fail(f"An unexpected {type(exc).__name__} stopped the command.{where}", as_json=as_json, code="unexpected")

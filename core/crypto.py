@@ -65,6 +65,17 @@ def resolve_encryption_key(settings: Settings) -> str:
             "Keep it safe: without it the stored tokens cannot be read."
         )
     path = demo_key_file(settings.data_dir)
+    try:
+        return _demo_key(path)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"Demo mode keeps its token encryption key in {path}, which cannot be written or read "
+            f"({type(exc).__name__}). Set DATA_DIR to a folder this user can write, or set TOKEN_ENCRYPTION_KEY "
+            f"(make one with: {HOW_TO_MAKE_A_KEY})."
+        ) from None
+
+
+def _demo_key(path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         # Written to a private temporary file, then linked into place: a process starting at the same moment either
@@ -79,4 +90,6 @@ def resolve_encryption_key(settings: Settings) -> str:
             pass  # another process made it first; use theirs
         finally:
             tmp.unlink(missing_ok=True)
+    elif path.stat().st_mode & 0o077:  # copied or made by hand with wider rights: only its owner may read it
+        os.chmod(path, 0o600)
     return path.read_text().strip()

@@ -15,10 +15,47 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from core.settings import ConfigurationError, redact_url
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _migrate_lock = threading.Lock()
 # A fixed key for PostgreSQL's advisory lock, so that two processes starting at once migrate one after the other.
 _PG_MIGRATION_LOCK_KEY = 0x4541_4C4B
+
+
+class DatabaseUnavailableError(ConfigurationError):
+    """The database of ``DATABASE_URL`` cannot be reached or opened; the message says what to check.
+
+    A ``ConfigurationError``: the dashboard shows it as a setup problem and the CLI exits 1 with it, never a traceback.
+    """
+
+
+def describe_database_error(exc: BaseException, url: str | sa.engine.URL) -> str:
+    """Why the database could not be used, in words, without the password and without any SQL or parameters.
+
+    Only the driver's first line is quoted (``Connection refused``, ``password authentication failed``, ``unable to
+    open database file``): SQLAlchemy's own text carries the statement and its parameters.
+    """
+    shown_url = url.render_as_string(hide_password=True) if isinstance(url, sa.engine.URL) else redact_url(str(url))
+    password = url.password if isinstance(url, sa.engine.URL) else _password_of(str(url))
+    driver = getattr(exc, "orig", None) or exc
+    first = (str(driver).strip().splitlines() or [""])[0][:300]
+    if password:
+        first = first.replace(str(password), "***")
+    said = f" ({type(driver).__name__}: {first})" if first else f" ({type(driver).__name__})"
+    if shown_url.startswith("sqlite"):
+        check = "can this user read and write the database file and its folder (DATA_DIR)?"
+    else:
+        check = ("is the server running and reachable from here, are the user name, password and database name right, "
+                 "may this user connect?")
+    return f"The database at {shown_url} cannot be used{said}. Check DATABASE_URL: {check}"
+
+
+def _password_of(url: str) -> str | None:
+    try:
+        return sa.engine.make_url(url).password
+    except Exception:
+        return None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -31,18 +68,36 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for ``url``; SQLite files get their folder created and the pragmas above on every connection."""
-    if url.startswith("sqlite"):
-        db_path = sa.engine.make_url(url).database
-        if db_path and db_path != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 10}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    """An engine for ``url``; SQLite files get their folder created and the pragmas above on every connection.
+
+    A URL SQLAlchemy cannot use, or a SQLite folder that cannot be created, is a ``ConfigurationError`` that names
+    ``DATABASE_URL`` (without its password), not a driver's exception.
+    """
+    try:
+        if url.startswith("sqlite"):
+            db_path = sa.engine.make_url(url).database
+            if db_path and db_path != ":memory:":
+                try:
+                    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise ConfigurationError(
+                        f"The folder of the SQLite database {db_path} cannot be created ({type(exc).__name__}). Set "
+                        "DATA_DIR (or DATABASE_URL) to a place this user can write."
+                    ) from None
+            engine = create_engine(url, connect_args={"timeout": 10}, **kwargs)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
+        return create_engine(url, **kwargs)
+    except sa.exc.ArgumentError as exc:  # also NoSuchModuleError: an unknown scheme or driver
+        raise ConfigurationError(
+            f"DATABASE_URL '{redact_url(url)}' is not a database URL eAccounting Link can use "
+            f"({type(exc).__name__}). Use sqlite:////absolute/path/file.db, or "
+            "postgresql://user:password@host:5432/database for PostgreSQL; leave it unset for the SQLite file in "
+            "the data folder."
+        ) from None
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -53,8 +108,10 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (``alembic upgrade head``); safe when processes start together."""
-    with _migrate_lock, engine.connect() as connection:
+    """Bring the schema to the newest migration (``alembic upgrade head``); safe when processes start together.
+
+    A database that cannot be reached raises ``DatabaseUnavailableError`` (what to check, no password)."""
+    with _migrate_lock, _connect(engine) as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK_KEY})
             connection.commit()
@@ -67,6 +124,13 @@ def migrate(engine: Engine) -> None:
             if connection.dialect.name == "postgresql":
                 connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK_KEY})
                 connection.commit()
+
+
+def _connect(engine: Engine) -> sa.Connection:
+    try:
+        return engine.connect()
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        raise DatabaseUnavailableError(describe_database_error(exc, engine.url)) from None
 
 
 @contextmanager

@@ -123,7 +123,13 @@ def _start(settings: Settings) -> dict:
 
 def ensure_sandbox(settings: Settings) -> str:
     """The base URL of this data folder's sandbox, started when none answers (one per data folder)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SandboxStartError(
+            f"Demo mode keeps the sandbox's state in the data folder {settings.data_dir}, which cannot be created "
+            f"({type(exc).__name__}). Set DATA_DIR to a folder this user can write."
+        ) from None
     path = state_file(settings)
     with _exclusive(settings.data_dir / "sandbox.lock"):
         state = _read_state(path)

@@ -363,3 +363,18 @@ def test_authorization_sets_reauthorize_by_from_the_configured_lifetime(rt):  # 
     rt.settings = replace(rt.settings, refresh_token_lifetime_days=30)
     authorize(rt, "a", BAKKERIJ, create=False)
     assert accounts.disconnect_account(rt, "a", actor="test")["reauthorize_by"] is None
+
+
+def test_one_connection_pool_per_process(rt):  # noqa: F811
+    """Every account's session goes through the runtime's one API client and its pool; the identity client shares
+    one transport between its calls; connections are kept alive between calls."""
+    first = authorize(rt, "Bakkerij", BAKKERIJ)
+    second = authorize(rt, "Installatie", INSTALLATIE)
+    assert rt.visma is rt.visma and rt.oauth is rt.oauth
+    sessions = [accounts.visma_session(rt, a["id"]) for a in (first, second, first)]
+    assert all(s.client is rt.visma for s in sessions)
+    assert rt.oauth._client()._transport is rt.oauth._client()._transport  # noqa: SLF001
+    for session in sessions * 3:
+        session.company_settings()
+    pool = rt.visma._http._transport._pool  # noqa: SLF001 - httpx's connection pool of the one client
+    assert len(pool.connections) == 1  # nine sequential calls for two accounts, one kept-alive connection

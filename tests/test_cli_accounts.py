@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
 from core import accounts
@@ -153,3 +154,74 @@ def test_production_without_key_exits_1_with_how_to(tmp_path):
     assert result.returncode == 1
     assert "TOKEN_ENCRYPTION_KEY" in result.stderr and "Fernet.generate_key()" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_every_accounts_command_exits_2_on_bad_usage_and_1_on_a_business_failure(cli):
+    for args in (("accounts", "add"), ("accounts", "authorize"), ("accounts", "complete"), ("accounts", "refresh"),
+                 ("accounts", "disconnect"), ("accounts", "list", "extra"), ("accounts", "add", "a", "b"),
+                 ("accounts", "refresh", "a", "--bogus"), ("accounts",), ("nonsense",)):
+        result = cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+    for args in (("accounts", "authorize", "nobody"), ("accounts", "complete", "http://localhost:8501/?code=x"),
+                 ("accounts", "refresh", "nobody"), ("accounts", "disconnect", "nobody")):
+        result = cli(*args, "--json")
+        assert result.exit_code == 1, (args, result.output)
+        assert json.loads(result.stdout)["error"] and "Traceback" not in result.output
+
+
+def test_unexpected_error_escaping_the_commands_is_one_line(monkeypatch, capsys, tmp_path):
+    """Whatever escapes typer itself ends in ``core.cli.main`` as one line and exit 1: no traceback, no message."""
+    import core.cli as cli_module
+
+    def boom(*_args, **_kwargs):
+        raise ValueError("Bearer secret-access-token-xyz")
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(cli_module, "app", boom)
+    with pytest.raises(SystemExit) as exit_:
+        cli_module.main(["accounts", "list", "--json"])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 1
+    assert json.loads(out)["code"] == "unexpected" and "ValueError" in err
+    assert "secret-access-token-xyz" not in out + err and "Traceback" not in out + err
+    log = (tmp_path / "data" / "cli.log").read_text()
+    assert "ValueError" in log and "secret-access-token-xyz" not in log
+
+
+@pytest.mark.parametrize(
+    ("database_url", "says"),
+    [
+        ("nonsense://db.example/x", "is not a database URL"),
+        ("not a url at all", "is not a database URL"),
+        ("postgresql://app:pw-Secret-123@127.0.0.1:1/links", "cannot be used"),
+        ("sqlite:////proc/no-such-folder/links.db", "cannot be created"),
+    ],
+)
+def test_a_bad_or_unreachable_database_exits_1_in_words(tmp_path, database_url, says):
+    env = {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path / "d"), "VISMA_IDENTITY_URL": "http://127.0.0.1:9",
+           "VISMA_API_URL": "http://127.0.0.1:9/v2", "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+           "STREAMLIT_SECRETS_PATH": str(tmp_path / "none.toml")}
+    result = _run(env, "accounts", "list", "--json")
+    assert result.returncode == 1, result.stderr
+    error = json.loads(result.stdout)
+    assert says in error["error"] and ("DATABASE_URL" in error["error"] or "DATA_DIR" in error["error"])
+    assert error["code"] == "configuration"
+    assert "pw-Secret-123" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
+
+
+def test_database_lost_during_a_command_exits_1_in_words(cli, rt):  # noqa: F811
+    """The database goes away after the runtime was built (a server stopped): one line that names it, exit 1."""
+    from core.db import make_engine
+
+    working = rt.engine
+    rt.engine = make_engine("postgresql://app:pw-Secret-456@127.0.0.1:1/links")
+    try:
+        result = cli("accounts", "list", "--json")
+    finally:
+        rt.engine.dispose()
+        rt.engine = working
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)
+    assert error["code"] == "database_unavailable" and "127.0.0.1:1/links cannot be used" in error["error"]
+    assert "pw-Secret-456" not in result.output and "Traceback" not in result.output

@@ -277,3 +277,15 @@ def test_identity_server_down_keeps_the_account_authorized(rt, sandbox, monkeypa
     row = _token_row(rt, account["id"])
     assert row.refresh_lease_owner is None and row.version == 1
     assert _status(rt, account["id"]).status == "authorized"
+
+
+def test_refreshed_before_it_expires(rt, sandbox):  # noqa: F811
+    """Less than two minutes left: refreshed now, not after Visma has refused it."""
+    account = authorize(rt, "a", BAKKERIJ)
+    _expire_locally(rt, account["id"], seconds_left=100)
+    _reset_stats(sandbox)
+    assert _works(rt, accounts.token_provider(rt, account["id"])(False))
+    assert _refresh_grants(sandbox) == 1 and _token_row(rt, account["id"]).version == 2
+    _expire_locally(rt, account["id"], seconds_left=300)
+    accounts.token_provider(rt, account["id"])(False)
+    assert _refresh_grants(sandbox) == 1  # five minutes left: kept

@@ -158,3 +158,70 @@ def test_refresh_token_lifetime_must_be_whole_days(no_secrets, value):
     with pytest.raises(ConfigurationError) as err:
         load_settings({"VISMA_REFRESH_TOKEN_LIFETIME_DAYS": value}, secrets_path=no_secrets)
     assert "VISMA_REFRESH_TOKEN_LIFETIME_DAYS" in str(err.value) and "0 to 3650" in str(err.value)
+
+
+def test_sqlite_engine_has_wal_busy_timeout_and_foreign_keys(tmp_path):
+    import sqlalchemy as sa
+
+    from core.db import make_engine, migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'new-folder' / 't.db'}")  # the folder is created
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        migrate(engine)
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # a token of an account that doesn't exist
+            conn.exec_driver_sql(
+                "INSERT INTO account_token (account_id, access_token_enc, expires_at, version, updated_at) "
+                "VALUES (999, 'x', '2026-01-01 00:00:00', 1, '2026-01-01 00:00:00')")
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["nonsense://u:pw-Secret-9@db/x", "no url at all", "postgresql+nodriver://u@db/x"])
+def test_a_database_url_that_cannot_work_is_a_configuration_error(url):
+    from core.db import make_engine
+
+    with pytest.raises(ConfigurationError) as err:
+        make_engine(url)
+    assert "DATABASE_URL" in str(err.value) and "pw-Secret-9" not in str(err.value)
+
+
+def test_an_unreachable_database_says_what_to_check_without_the_password():
+    from core.db import DatabaseUnavailableError, make_engine, migrate
+
+    engine = make_engine("postgresql://app:pw-Secret-7@127.0.0.1:1/links")
+    with pytest.raises(DatabaseUnavailableError) as err:
+        migrate(engine)
+    assert isinstance(err.value, ConfigurationError)
+    message = str(err.value)
+    assert "127.0.0.1:1/links cannot be used" in message and "Connection refused" in message
+    assert "DATABASE_URL" in message and "pw-Secret-7" not in message and "SELECT" not in message
+
+
+def test_demo_key_file_made_readable_by_others_is_tightened(tmp_path, no_secrets):
+    s = load_settings({"DATA_DIR": str(tmp_path / "d")}, secrets_path=no_secrets)
+    key = resolve_encryption_key(s)
+    path = demo_key_file(s.data_dir)
+    path.chmod(0o644)
+    assert resolve_encryption_key(s) == key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_demo_mode_in_a_data_folder_that_cannot_be_written_says_so(no_secrets):
+    s = load_settings({"DATA_DIR": "/proc/no-such-folder/data"}, secrets_path=no_secrets)
+    with pytest.raises(ConfigurationError) as err:
+        resolve_encryption_key(s)
+    assert "DATA_DIR" in str(err.value) and "TOKEN_ENCRYPTION_KEY" in str(err.value)
+
+
+def test_data_dir_and_database_url_from_secrets_toml(tmp_path):
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'DATA_DIR = "{tmp_path / "from-file"}"\nTOKEN_ENCRYPTION_KEY = "k"\n')
+    s = load_settings({}, secrets_path=secrets)
+    assert s.data_dir == tmp_path / "from-file" and s.token_encryption_key == "k"
+    assert s.database_url == f"sqlite:///{tmp_path / 'from-file' / 'eaccounting-link.db'}"
+    secrets.write_text('DATABASE_URL = "postgres://u:p@db/x"\n')
+    assert load_settings({}, secrets_path=secrets).database_url == "postgresql+psycopg://u:p@db/x"
