@@ -139,11 +139,13 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     key="accounts_table",
+    # Status, company and dates first (what support checks); the long reason text last, so nothing vital scrolls away.
+    column_order=("logo", "name", "status", "company", "reauthorize_by", "expires", "refreshed", "mapped", "reason"),
     column_config={
         "logo": st.column_config.ImageColumn("Visma", width="small", help="Grey: not authorized. Red: authorized."),
         "name": st.column_config.TextColumn("Account"),
         "status": st.column_config.TextColumn("Status"),
-        "reason": st.column_config.TextColumn("Reason", width="large"),
+        "reason": st.column_config.TextColumn("Why it needs action", width="large"),
         "company": st.column_config.TextColumn("Visma company"),
         "mapped": st.column_config.TextColumn("Mapped payroll companies"),
         "expires": st.column_config.DatetimeColumn("Token expires", format="YYYY-MM-DD HH:mm z",
@@ -175,13 +177,14 @@ with st.container(border=True):
     logo_col.image(account_logo(status), width=40)
     text_col.markdown(f"**{account['name']}** &nbsp; {account_badge(status)}")
     if account.get("visma_company_name"):
-        deadline = (f" · re-authorize by {format_time(account.get('reauthorize_by'))}"
-                    if status == "authorized" and account.get("reauthorize_by") else "")
-        text_col.caption(
-            f"Visma company: {account['visma_company_name']}"
-            f" · token expires {format_time(account.get('token_expires_at'))}{deadline}"
-            f" · last refresh {format_time(account.get('last_refreshed_at'))}"
-        )
+        facts = [f"Visma company: {account['visma_company_name']}"]
+        if account.get("token_expires_at"):
+            facts.append(f"token expires {format_time(account['token_expires_at'])} (renewed automatically)")
+        if status == "authorized" and account.get("reauthorize_by"):
+            facts.append(f"re-authorize by {format_time(account['reauthorize_by'])}")
+        if account.get("last_refreshed_at"):
+            facts.append(f"last refresh {format_time(account['last_refreshed_at'])}")
+        text_col.caption(" · ".join(facts))
     if status == "needs_reauthorization":
         st.warning(
             f"This account needs to be authorized again. {account.get('status_reason') or ''}".strip(),
@@ -199,15 +202,15 @@ with st.container(border=True):
         st.caption("Mapped payroll companies: " + ", ".join(account["mapped_companies"]))
 
     links: dict = st.session_state.setdefault(StateKeys.AUTH_LINKS, {})
-    cols = st.columns(4)
+    cols = [st.container(horizontal=True)] * 4  # one row of buttons as wide as their labels (never cut)
     authorize_label = "Authorize" if status == "not_authorized" else "Re-authorize"
     if cols[0].button(authorize_label, type="primary" if status != "authorized" else "secondary",
-                      icon=":material/login:", key="authorize", width="stretch"):
+                      icon=":material/login:", key="authorize", width="content"):
         ok, url = try_service(services.start_authorization, rt, name, actor=actor(), redirect_uri=app_root(rt))
         if ok:
             links[name] = (url, time.time())
     if status == "authorized" and cols[1].button("Refresh token", icon=":material/refresh:", key="refresh",
-                                                  width="stretch",
+                                                  width="content",
                                                   help="Ask Visma for a new access token now (normally automatic)."):
         ok, _ = try_service(services.refresh_account, rt, name, actor=actor())
         data_changed()  # a failed refresh changes the status too
@@ -215,9 +218,9 @@ with st.container(border=True):
             flash(f"The token of {name} is refreshed.", "toast")
             st.rerun()
     if status != "not_authorized" and cols[2].button("Disconnect", icon=":material/link_off:", key="disconnect",
-                                                      width="stretch"):
+                                                      width="content"):
         open_dialog("disconnect_account", name=name)
-    if cols[3].button("Delete", icon=":material/delete:", key="delete", width="stretch"):
+    if cols[3].button("Delete", icon=":material/delete:", key="delete", width="content"):
         open_dialog("delete_account", name=name)
 
     link = links.get(name)

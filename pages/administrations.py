@@ -25,6 +25,7 @@ from pages.common import (
     open_dialog,
     pending_dialog,
     service_call,
+    show_failed_sends,
     troubleshooting_link,
     try_service,
 )
@@ -93,7 +94,8 @@ def show_findings(findings: list[dict]) -> None:
     problems = [f for f in findings if f.get("severity") in ("error", "warning")]
     passed = [f for f in findings if f not in problems]
     if not problems:
-        st.success("Everything checks out: Visma accepts journals for this company.", icon=":material/check:")
+        st.success("Everything checks out: the connection, fiscal years, accounts and cost centres are ready for "
+                   "this company's runs.", icon=":material/check:")
     for finding in problems:
         detail = f"\n\n{finding['detail']}" if finding.get("detail") else ""
         SEVERITY_BOX[finding["severity"]](f"{finding.get('message', '')}{detail}")
@@ -130,8 +132,9 @@ table = pd.DataFrame(
     {
         "code": [c["code"] for c in companies],
         "name": [c["name"] for c in companies],
-        "account": [c.get("account_name") or "" for c in companies],
-        "visma": [c.get("visma_company_name") or "" for c in companies],
+        "account": [c.get("account_name") or "—" for c in companies],
+        "visma": [c.get("visma_company_name") or ("(not mapped)" if not c.get("account_name") else "—")
+                  for c in companies],
         "auto": [bool(c.get("auto_send")) for c in companies],
         "not_sent": [c.get("runs_not_sent", 0) for c in companies],
         "failed": [c.get("runs_failed", 0) for c in companies],
@@ -142,12 +145,14 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     key="companies_table",
+    column_order=("name", "code", "visma", "account", "failed", "not_sent", "auto"),
     column_config={
-        "code": st.column_config.TextColumn("Code"),
-        "name": st.column_config.TextColumn("Payroll company"),
-        "account": st.column_config.TextColumn("Account", width="medium"),
-        "visma": st.column_config.TextColumn("Visma company", width="medium"),
-        "auto": st.column_config.CheckboxColumn("Automatic sending", width="small"),
+        "code": st.column_config.TextColumn("Code", width="small"),
+        "name": st.column_config.TextColumn("Payroll company", pinned=True),
+        "account": st.column_config.TextColumn("Account"),
+        "visma": st.column_config.TextColumn("Visma company"),
+        "auto": st.column_config.CheckboxColumn("Auto-send", width="small",
+                                                help="Runs are sent automatically as soon as they are processed."),
         "not_sent": st.column_config.NumberColumn("Not sent", width="small"),
         "failed": st.column_config.NumberColumn("Failed", width="small"),
     },
@@ -251,6 +256,7 @@ with st.container(border=True):
     findings = st.session_state.get(StateKeys.PREFLIGHT, {}).get(code)
     if findings is not None:
         show_findings(findings)
+        show_failed_sends(rt, code, findings)
 
 
 def _check_column(rows: list[dict]) -> list[str]:

@@ -66,12 +66,29 @@ def _redact(text: str) -> str:
     return _SECRET_IN_URL.sub(r"\1:***@", text)
 
 
+def require_router() -> None:
+    """Make sure this page runs inside app.py (sidebar, OAuth callback, navigation), never on its own.
+
+    Because this package is called ``pages/``, a freshly started server treats it as Streamlit's legacy pages folder
+    until app.py first calls ``st.navigation``. A bookmark or a link (``/journal_export?run=12``) opened before anyone
+    loaded the root would run the page script alone: no sidebar, no Demo page, helper modules listed as pages. Leave
+    that mode the way ``st.navigation`` does and rerun: the rerun goes through app.py to the same page (the legacy
+    page and the ``st.Page`` share the url path, hence the page hash), query parameters included.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def get_runtime():
     """The process-wide runtime (settings, database, Visma clients), built once.
 
     A configuration that cannot work is shown as an error saying what to set, and the page stops; never a traceback.
     A failed build is not cached, so fixing the configuration and reloading the page is enough.
     """
+    require_router()
     try:
         return _cached_runtime()
     except ConfigurationError as exc:
@@ -185,6 +202,38 @@ def show_entry(entry_id: str, *, title_prefix: str = "") -> None:
             if fix_in:
                 st.caption(f"Where to fix it: {FIX_IN_LABELS.get(str(fix_in), str(fix_in))}")
         troubleshooting_link(entry_id)
+
+
+def show_failed_sends(rt, company_code: str, findings: list[dict]) -> None:
+    """Below a preflight: the causes of this company's failed sends that the check did not report.
+
+    Some refusals exist only when a voucher is posted (the article's *'Ledger' cannot be empty*, a period locked after
+    the check, a rate limit), so "no problems found" next to runs that keep failing would mislead; say so, with the
+    entries that explain those failures.
+    """
+    try:
+        failed = services.list_runs(rt, company_code=company_code, status="failed")
+    except Exception:  # the check's own result stays readable when this extra read fails
+        log.exception("Reading the failed runs of %s failed", company_code)
+        return
+    seen = {f.get("entry_id") for f in findings if f.get("entry_id")}
+    causes: dict[str | None, int] = {}
+    for run in failed:
+        if run.get("error_entry_id") not in seen:
+            causes[run.get("error_entry_id")] = causes.get(run.get("error_entry_id"), 0) + 1
+    if not causes:
+        return
+    total = sum(causes.values())
+    st.warning(
+        f"{total} run(s) of this company were refused by Visma when sent, for reasons this check cannot see "
+        "beforehand (Visma reports them only when a journal entry is posted). Fix these too before sending again:",
+        icon=":material/history:",
+    )
+    for entry_id, count in sorted(causes.items(), key=lambda item: -item[1])[:3]:
+        if entry_id:
+            show_entry(entry_id, title_prefix=f"{count} run(s): ")
+        else:
+            st.markdown(f"- {count} run(s) with an error the catalogue does not know yet (see Journal Export).")
 
 
 # ------------------------------------------------------------------------------------------------ badges and logos

@@ -190,7 +190,7 @@ if companies:
             f"*{company['account_name']}*."
         )
         auto = head[1].toggle(
-            "Send new runs automatically", value=bool(company.get("auto_send")), key=f"je_auto_{code}",
+            "Auto-send new runs", value=bool(company.get("auto_send")), key=f"je_auto_{code}",
             help="The worker sends each newly processed run of this company without anyone clicking Send.",
         )
         if auto != bool(company.get("auto_send")) and (
@@ -203,7 +203,9 @@ if companies:
         head[0].warning("Not mapped to a Visma company yet: runs can't be sent. Map it on the Administrations page.",
                         icon=":material/link_off:")
 
-default_tab = TABS[0] if companies else TABS[2]
+# Fixed for the session: a default that changes (the first import creates a company) would make the tabs a new
+# widget and throw the user off the import report they are reading.
+default_tab = st.session_state.setdefault("je_default_tab", TABS[0] if companies else TABS[2])
 tabs = dict(zip(TABS, st.tabs(TABS, key=TAB_KEY, default=default_tab, on_change="rerun"), strict=True))
 
 
@@ -245,9 +247,9 @@ def _show_preview(run_id: int) -> None:
         f"Voucher date **{preview.get('voucher_date')}** · text *{preview.get('voucher_text')}* · "
         + (":green-badge[Balanced]" if balanced else ":red-badge[Not balanced]")
     )
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Total debit", f"€ {Decimal(str(preview.get('total_debit', 0))):,.2f}")
-    m2.metric("Total credit", f"€ {Decimal(str(preview.get('total_credit', 0))):,.2f}")
+    m1, m2, m3 = st.columns([2, 2, 1])  # amounts get the room: a cut "€ 18,088.…" tells nobody anything
+    m1.metric("Total debit (€)", f"{Decimal(str(preview.get('total_debit', 0))):,.2f}")
+    m2.metric("Total credit (€)", f"{Decimal(str(preview.get('total_credit', 0))):,.2f}")
     m3.metric("Lines", len(rows))
     if not rows.empty:
         for col in ("debit", "credit"):
@@ -258,8 +260,8 @@ def _show_preview(run_id: int) -> None:
             column_config={
                 "account_number": st.column_config.TextColumn("Account"),
                 "account_name": st.column_config.TextColumn("Account name"),
-                "debit": st.column_config.NumberColumn("Debit", format="€ %.2f"),
-                "credit": st.column_config.NumberColumn("Credit", format="€ %.2f"),
+                "debit": st.column_config.NumberColumn("Debit", format="euro"),
+                "credit": st.column_config.NumberColumn("Credit", format="euro"),
                 "transaction_text": st.column_config.TextColumn("Text", width="large"),
                 "cost_center": st.column_config.TextColumn("Cost centre"),
             },
@@ -299,10 +301,20 @@ def _run_detail(run: dict, company: dict) -> None:
     facts.append(f"{run.get('attempt_count') or 0} attempt(s)")
     st.caption(" · ".join(facts))
     if run["status"] == "failed":
-        if run.get("error_message"):
-            st.error(run["error_message"], icon=":material/error:")
-        if run.get("error_entry_id"):
+        # What it means and what to do first; Visma's own words (codes, ErrorId) for support underneath.
+        entry = find_entry(run.get("error_entry_id"))
+        if entry is not None:
+            st.error(f"Visma did not accept this journal entry: **{entry.title}**. Nothing was booked; fix the "
+                     "cause below, then send it again.", icon=":material/error:")
             show_entry(run["error_entry_id"])
+        else:
+            st.error("Visma did not accept this journal entry, for a reason the troubleshooting catalogue does not "
+                     "know yet. Nothing was booked. Prepare a support bundle and attach it to a ticket.",
+                     icon=":material/error:")
+        if run.get("error_message"):
+            with st.expander("Visma's exact answer (for support)", icon=":material/code:",
+                             expanded=entry is None):
+                st.code(run["error_message"], language=None, wrap_lines=True)
     if run["status"] == "sending":
         st.info("This run is being sent right now (or its answer is being checked with Visma).",
                 icon=":material/sync:")
@@ -321,7 +333,8 @@ def _run_detail(run: dict, company: dict) -> None:
                   help="Creates a second voucher in Visma; only with a reason.",
                   on_click=_open_dialog, args=("resend", run["id"]))
     if run["status"] == "failed":
-        if b2.button("Prepare support bundle", icon=":material/inventory_2:", key=f"je_bundle_{run['id']}"):
+        if b2.button("Support bundle", icon=":material/inventory_2:", key=f"je_bundle_{run['id']}",
+                     help="Everything support needs about this failure (no token or secret), as a file for a ticket."):
             bundle = service_call(services.support_bundle, rt, run["id"])
             if bundle is not None:
                 st.session_state["je_bundle"] = (run["id"], bundle_bytes(bundle))
@@ -363,15 +376,16 @@ with tabs["Runs"]:
                 width="stretch", height=min(36 + 35 * len(frame), 640),
                 on_select="rerun", selection_mode="single-row",
                 selection_default={"selection": {"rows": default}} if default else None,
-                column_order=("run", "processed", "status", "problem", "solution", "attempts", "total"),
+                # what a payroll user scans first (run, status, amount) stays visible; the long texts come last
+                column_order=("run", "processed", "status", "total", "attempts", "problem", "solution"),
                 column_config={
                     "run": st.column_config.TextColumn("Run", pinned=True),
-                    "processed": st.column_config.DatetimeColumn("Processed", format="YYYY-MM-DD"),
-                    "status": st.column_config.TextColumn("Export"),
+                    "processed": st.column_config.DatetimeColumn("Processed", format="YYYY-MM-DD", width="small"),
+                    "status": st.column_config.TextColumn("Export", width="small"),
                     "problem": st.column_config.TextColumn("Problem", width="medium"),
                     "solution": st.column_config.TextColumn("What to do", width="large"),
                     "attempts": st.column_config.NumberColumn("Attempts", width="small"),
-                    "total": st.column_config.NumberColumn("Total", format="€ %.2f"),
+                    "total": st.column_config.NumberColumn("Total", format="euro", width="small"),
                 },
             )
             rows = event.selection.rows if event is not None else []
@@ -473,9 +487,10 @@ with tabs["Send pending"]:
 
 with tabs["Import a journal file"]:
     if _open("Import a journal file"):
-        st.caption("A payroll journal report as CSV or Excel: one line per ledger account (and cost centre) with "
-                   "period, year, run, account, description, debit and credit. Every row is checked; the report "
-                   "below says which rows were refused and why.")
+        st.caption("The payroll system's journal report as CSV or Excel, one line per ledger account (and cost "
+                   "centre). Required columns: **Period, Year, Run, GeneralLedgerAccount, ComponentName, Debit, "
+                   "Credit**; optional: EmployeeName, Department, CostCenter, CostUnit, Percentage. Every row is "
+                   "checked; a file with any bad row imports nothing, and the report below lists each row to fix.")
         with st.form("je_import_form"):
             upload = st.file_uploader("Journal file", type=["csv", "xlsx"], key="je_import_file")
             c1, c2 = st.columns(2)
@@ -500,11 +515,19 @@ with tabs["Import a journal file"]:
                 st.success(f"{name}: imported {len(imported)} run(s): " + ", ".join(map(str, imported)),
                            icon=":material/task_alt:")
             if errors:
-                st.error(f"{name}: {len(errors)} row(s) refused. Fix them in the file and import it again.",
-                         icon=":material/error:")
-                st.dataframe(pd.DataFrame(errors), hide_index=True, width="stretch",
-                             column_config={"row": st.column_config.NumberColumn("Row", width="small"),
-                                            "column": "Column",
+                st.error(f"{name}: nothing was imported — {len(errors)} problem(s) to fix in the file. Correct them "
+                         "and import the file again.", icon=":material/error:")
+                report_rows = pd.DataFrame(
+                    {
+                        # a spreadsheet's own row numbers (header included); 0 or none: the file or a whole run
+                        "row": [f"Row {e['row']}" if e.get("row") else "Whole file" for e in errors],
+                        "column": [e.get("column") or "—" for e in errors],
+                        "message": [e.get("message") or "" for e in errors],
+                    }
+                )
+                st.dataframe(report_rows, hide_index=True, width="stretch",
+                             column_config={"row": st.column_config.TextColumn("Where", width="small"),
+                                            "column": st.column_config.TextColumn("Column", width="small"),
                                             "message": st.column_config.TextColumn("What is wrong", width="large")})
             if not imported and not errors:
                 st.info(f"{name}: nothing new to import (every run in it exists already).")

@@ -68,16 +68,16 @@ def depending(account: Mapping) -> str:
 
 runs_by_status = {k: int(v) for k, v in (data.get("runs_by_status") or {}).items()}
 m = st.columns(5)
-m[0].metric("Authorized accounts", accounts_by_status.get("authorized", 0),
+m[0].metric("Accounts OK", accounts_by_status.get("authorized", 0),
             help="Accounts whose Visma logo is red: their token works.")
-m[1].metric("Accounts needing action", len(needing_action),
+m[1].metric("Accounts to fix", len(needing_action),
             help="Not authorized yet, Visma refused the refresh (someone must authorize again), or Visma refuses the "
                  "company's data (for example the API module is off).")
-m[2].metric("Runs waiting to be sent", data.get("runs_waiting", runs_by_status.get("not_sent", 0)),
+m[2].metric("Runs waiting", data.get("runs_waiting", runs_by_status.get("not_sent", 0)),
             help="Not sent or failed runs of mapped companies.")
-m[3].metric("Failed exports", runs_by_status.get("failed", sum(int(f.get("count", 0)) for f in failures)))
+m[3].metric("Failed runs", runs_by_status.get("failed", sum(int(f.get("count", 0)) for f in failures)))
 mapped = data.get("companies") or {}
-m[4].metric("Companies mapped", f"{mapped.get('mapped', 0)} / {mapped.get('total', 0)}" if mapped else "—",
+m[4].metric("Mapped", f"{mapped.get('mapped', 0)} / {mapped.get('total', 0)}" if mapped else "—",
             help="Payroll companies linked to a Visma company (the others cannot be sent).")
 
 if not accounts_by_status and not runs_by_status and not mapped.get("total"):
@@ -120,6 +120,7 @@ with left:
             ]
         )
         st.dataframe(frame, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(frame)),
+                     column_order=("account", "why", "status", "companies"),  # the reason before it scrolls away
                      column_config={"account": "Account", "status": "Status", "why": "Why",
                                     "companies": "Companies depending on it"})
         st.page_link(ACCOUNTS_PAGE, label="Authorize on Accounts", icon=":material/key:")
@@ -206,7 +207,8 @@ if table.empty:
     st.stop()
 c1, c2, c3 = st.columns([3, 1.2, 1])
 query = c1.text_input("Find a company", key="ov_search", placeholder="Name or code")
-attention = c2.toggle("Only companies needing attention", value=len(table) > PAGE_SIZE, key="ov_attention")
+attention = c2.toggle("Needing attention only", help="Companies with failed or not-sent runs.",
+                      value=len(table) > PAGE_SIZE, key="ov_attention")
 if query:
     needle = query.strip().lower()
     table = table[table["company"].str.lower().str.contains(needle, regex=False)

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from pages.common import get_runtime, service_call, show_entry
+from pages.common import get_runtime, service_call, show_entry, show_failed_sends
 from pages.export_ui import (
     FIX_IN_LABELS,
     LANGUAGE_LABELS,
@@ -264,6 +264,7 @@ with tabs["Diagnose a mapping"]:
             stored = st.session_state.get(PREFLIGHT_KEY)
             if stored and stored[0] == code:
                 _show_findings(stored[1])
+                show_failed_sends(rt, code, stored[1])
 
 # ------------------------------------------------------------------------------------------------ support bundle
 

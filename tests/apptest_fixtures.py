@@ -21,10 +21,12 @@ from tests.apptest_helpers import (  # noqa: F401
     KAPSALON,
     ROOT,
     TIMEOUT,
+    RecordingMediaFileManager,
     all_text,
     authorize,
     callback_query,
     clear_streamlit_caches,
+    downloaded,
     new_app,
     open_page,
     texts,
@@ -45,6 +47,8 @@ class _NavigationPagesManager(PagesManager):
 def app_env(monkeypatch, tmp_path, sandbox):
     """Environment for the app: demo client against the (reset) session sandbox, a new SQLite file, a fixed key."""
     monkeypatch.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
+    monkeypatch.setattr(app_test_module, "MediaFileManager", RecordingMediaFileManager)
+    RecordingMediaFileManager.forget()
     monkeypatch.setenv("VISMA_IDENTITY_URL", sandbox.url)
     monkeypatch.setenv("VISMA_API_URL", f"{sandbox.url}/v2")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")

@@ -6,10 +6,13 @@ The fixtures (``app_env``, ``app_rt``) are in ``tests/apptest_fixtures.py``, loa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 import streamlit as st
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +60,45 @@ def authorize(rt, account_name: str, *, company: str = BAKKERIJ) -> dict:
     if not any(a["name"] == account_name for a in services.list_accounts(rt)):
         services.create_account(rt, account_name, actor="test")
     return services.complete_authorization(rt, callback_query(rt, account_name, company=company), actor="test")
+
+
+class RecordingMediaFileManager(MediaFileManager):
+    """AppTest's media file manager, keeping what each download button would serve.
+
+    AppTest builds a new manager per run and drops it afterwards, so a test cannot fetch a download button's file.
+    ``app_env`` swaps this class in; :func:`downloaded` then returns the bytes a browser would save.
+    """
+
+    files: ClassVar[dict[str, bytes]] = {}  # URL -> bytes (a download button with its data)
+    deferred: ClassVar[dict[str, Callable[[], Any]]] = {}  # deferred file id -> callable (``data=lambda: ...``)
+
+    def add(self, path_or_data, mimetype, coordinates, file_name=None, is_for_static_download=False):
+        url = super().add(path_or_data, mimetype, coordinates, file_name=file_name,
+                          is_for_static_download=is_for_static_download)
+        if is_for_static_download and isinstance(path_or_data, bytes):
+            self.files[url] = path_or_data
+        return url
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, *, element_id=""):
+        file_id = super().add_deferred(data_callable, mimetype, coordinates, file_name=file_name,
+                                       element_id=element_id)
+        self.deferred[file_id] = data_callable
+        return file_id
+
+    @classmethod
+    def forget(cls) -> None:
+        cls.files.clear()
+        cls.deferred.clear()
+
+
+def downloaded(at: AppTest, key: str) -> bytes:
+    """The bytes the download button ``key`` hands the browser (a deferred one's callable is called, as a click
+    in the browser does)."""
+    proto = at.download_button(key=key).proto
+    if proto.deferred_file_id:
+        data = RecordingMediaFileManager.deferred[proto.deferred_file_id]()
+        return data.encode() if isinstance(data, str) else bytes(data)
+    return RecordingMediaFileManager.files[proto.url]
 
 
 def texts(elements) -> list[str]:

@@ -111,3 +111,47 @@ def test_configuration_errors_are_explained_without_a_traceback(app_env, monkeyp
     assert expected in text
     assert "s3cretpw" not in text
     assert not at.title  # no page ran
+
+
+def test_expired_state_is_refused_and_nothing_is_stored(app_rt, monkeypatch):
+    """Visma sends the browser back after the 10 minutes the pending authorization lives: a clear error, no token."""
+    from datetime import timedelta
+
+    from core import models, services
+
+    services.create_account(app_rt, "Bakkerij", actor="test")
+    query = callback_query(app_rt, "Bakkerij", company=BAKKERIJ)
+    real_now = models.utcnow
+    monkeypatch.setattr(models, "utcnow", lambda: real_now() + timedelta(minutes=11))
+    at = new_app()
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Accounts"]
+    assert at.error and "expired" in at.error[0].value
+    assert dict(at.query_params) == {}
+    assert _account(app_rt, "Bakkerij")["status"] == "not_authorized"
+
+
+def test_reused_callback_in_a_new_session_is_refused(app_rt):
+    """The callback URL opened again (another tab, the browser history): the code is not replayed."""
+    from core import services
+
+    services.create_account(app_rt, "Bakkerij", actor="test")
+    query = callback_query(app_rt, "Bakkerij", company=BAKKERIJ)
+    first = new_app()
+    for key, value in query.items():
+        first.query_params[key] = value
+    first.run()
+    assert first.success and not first.error
+    second = new_app()
+    for key, value in query.items():
+        second.query_params[key] = value
+    second.run()
+    assert not second.exception
+    assert [t.value for t in second.title] == ["Accounts"]
+    assert second.error and "already used" in second.error[0].value
+    assert not second.success
+    assert dict(second.query_params) == {}
+    assert _account(app_rt, "Bakkerij")["status"] == "authorized"  # the first authorization stands

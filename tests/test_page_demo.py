@@ -38,6 +38,23 @@ def test_switch_a_company_into_an_article_error(app_env):
     assert "is now: Article 2" in all_text(at)
 
 
+def test_every_article_error_and_the_locked_period_then_healthy_again(app_env):
+    """A sales person walks through the article's three errors and a locked period, then heals the company."""
+    at = open_page(PAGE)
+    at.selectbox(key="demo_company").set_value(BAKKERIJ_ID).run()
+    for state, title in [("no_fiscal_year", "Article 1"), ("ledger_empty", "Article 3"),
+                         ("period_locked", "Locked period"), ("year_locked", "Locked fiscal year"),
+                         ("ok", "Healthy")]:
+        at.radio(key=f"demo_state_{BAKKERIJ_ID}").set_value(state).run()
+        at.button(key="demo_apply_state").click().run()
+        assert not at.exception
+        assert sandbox_company(app_env.url, BAKKERIJ_ID)["state"] == state
+        assert f"is now: {title}" in all_text(at)
+        table = at.dataframe[0].value
+        assert table[table["company"] == "Bakkerij De Gouden Korst B.V."].iloc[0]["state"].startswith(title)
+    assert at.button(key="demo_apply_state").disabled  # the company is in the chosen state already
+
+
 def test_faults_rate_limit_and_visma_down_then_clear(app_env):
     at = open_page(PAGE)
     at.selectbox(key="demo_company").set_value(BAKKERIJ_ID).run()
@@ -45,10 +62,14 @@ def test_faults_rate_limit_and_visma_down_then_clear(app_env):
     at.number_input(key=f"demo_rlv_{BAKKERIJ_ID}").set_value(2).run()
     at.selectbox(key=f"demo_down_{BAKKERIJ_ID}").set_value(503).run()
     at.number_input(key=f"demo_drop_{BAKKERIJ_ID}").set_value(1).run()
+    at.slider(key=f"demo_lat_{BAKKERIJ_ID}").set_value(500).run()
     at.button(key="demo_apply_faults").click().run()
     assert not at.exception
     faults = sandbox_company(app_env.url, BAKKERIJ_ID)["faults"]
     assert faults["rate_limit_per_minute"] == 2 and faults["http_error"] == 503 and faults["commit_then_drop"] == 1
+    assert faults["latency_ms"] == 500
+    row = at.dataframe[0].value.set_index("company").loc["Bakkerij De Gouden Korst B.V."]
+    assert "rate limit 2/min" in row["faults"] and "Visma down (HTTP 503)" in row["faults"]
     at.button(key="demo_clear_faults").click().run()
     faults = sandbox_company(app_env.url, BAKKERIJ_ID)["faults"]
     assert not faults["rate_limit_per_minute"] and faults["http_error"] is None and faults["commit_then_drop"] == 0

@@ -4,7 +4,7 @@ send with a summary, file import with its report, history CSV and chart, ``?run=
 from __future__ import annotations
 
 from tests.page_fixtures import *  # noqa: F403
-from tests.page_fixtures import ACTOR, BAKKERIJ_CODE, all_text, new_app, open_page, set_state
+from tests.page_fixtures import BAKKERIJ_CODE, all_text, downloaded, new_app, open_page, set_state
 
 PAGE = "pages/journal_export.py"
 BAKKERIJ = "Bakkerij De Gouden Korst B.V."
@@ -56,7 +56,7 @@ def test_run_link_focuses_the_run_with_preview_and_attempts(rt, with_failure):
     assert "Failed" in text
     assert "The fiscal year has not ben created yet in the portal of Visma." in text  # cause inline
     assert "Balanced" in text  # the voucher preview
-    assert any(m.label == "Total debit" for m in at.metric)
+    assert any(m.label == "Total debit (€)" for m in at.metric)
     # the history of attempts
     assert any("outcome" in df.value.columns and "failed" in set(df.value["outcome"]) for df in at.dataframe)
 
@@ -163,47 +163,90 @@ def test_bulk_send_failure_lists_runs_and_entries(rt, mapped):
     assert failed_tables and set(failed_tables[-1]["problem"]) == {"Fiscal year missing in Visma"}
 
 
+GOOD_CSV = (
+    b"Period;Year;Run;GeneralLedgerAccount;ComponentName;Debit;Credit\n"
+    b"3;2026;1;4000;Salaris;1000,00;0\n"
+    b"3;2026;1;1520;Nettolonen;0;1000,00\n"
+)
+
+
+def upload(at, name: str, data: bytes, code: str = "NEW-CO", company_name: str = "New Co"):
+    at.file_uploader(key="je_import_file").set_value((name, data, "text/csv"))
+    at.text_input(key="je_import_code").set_value(code)
+    at.text_input(key="je_import_name").set_value(company_name)
+    at.button(key="FormSubmitter:je_import_form-Import").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_import_file_with_report(rt, app_env):
-    csv = (
-        b"period,year,run,ledger_account,description,debit,credit\n"
-        b"3,2026,1,4000,Salaris,1000.00,0\n"
-        b"3,2026,1,1520,Nettolonen,0,1000.00\n"
-    )
-    at = open_page(PAGE)
-    open_tab(at, "Import a journal file")
-    # AppTest cannot upload a file through the widget: drive the service the form calls, then check the report
     from core import services
 
-    report = services.import_journal_file(rt, "NEW-CO", "journal.csv", csv, actor=ACTOR, company_name="New Co")
-    assert report["imported"] or report["errors"]
-    at.session_state["je_import_report"] = ("journal.csv", report)
-    at.run()
-    assert not at.exception
-    text = all_text(at)
-    assert "journal.csv" in text
+    at = open_page(PAGE)
+    open_tab(at, "Import a journal file")
+    upload(at, "journal.csv", GOOD_CSV)
+    assert any("journal.csv: imported 1 run(s)" in s.value for s in at.success)
+    assert not at.error
+    assert [r["label"] for r in services.list_runs(rt, company_code="NEW-CO")] == ["2026-03 run 1"]
+    # the same file again: the run exists, nothing is imported twice and the report says why
+    upload(at, "journal.csv", GOOD_CSV)
+    assert any("nothing was imported" in e.value for e in at.error)
+    assert "Whole file" in set(at.dataframe[-1].value["row"])
+    assert len(services.list_runs(rt, company_code="NEW-CO")) == 1
 
 
 def test_import_report_lists_refused_rows(rt, app_env):
+    from core import services
+
+    bad = GOOD_CSV + b"3;2026;1;4000;Salaris;abc;0\n3;2026;1;;Nettolonen;0;10\n"
     at = open_page(PAGE)
     open_tab(at, "Import a journal file")
-    at.session_state["je_import_report"] = (
-        "bad.csv", {"imported": [], "errors": [{"row": 3, "column": "debit", "message": "not an amount: 'abc'"}]})
-    at.run()
-    assert "1 row(s) refused" in all_text(at)
-    assert at.dataframe[-1].value.iloc[0]["message"] == "not an amount: 'abc'"
+    upload(at, "bad.csv", bad)
+    assert any("bad.csv: nothing was imported" in e.value for e in at.error)
+    report = at.dataframe[-1].value
+    assert list(report.columns) == ["row", "column", "message"]
+    assert {"Row 4", "Row 5"} <= set(report["row"])  # the file's own line numbers, header included
+    assert services.list_runs(rt, company_code="NEW-CO") == []  # all or nothing
+
+
+def test_import_without_a_file_is_refused(rt, app_env):
+    at = open_page(PAGE)
+    open_tab(at, "Import a journal file")
+    at.button(key="FormSubmitter:je_import_form-Import").click().run()
+    assert any("Choose a file" in e.value for e in at.error)
 
 
 def test_history_chart_and_csv(rt, with_failure):
+    import io
+
+    import pandas as pd
+
     at = open_page(PAGE)
     open_tab(at, "History and chart")
     assert not at.exception
-    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
-    assert at.get("download_button")
-    from core import services
-    from pages.export_ui import history_csv
+    chart = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    assert chart
+    # the file the browser saves: one row per attempt of this company, readable by Excel (BOM) and pandas
+    raw = downloaded(at, "je_history_csv")
+    assert raw.startswith(b"\xef\xbb\xbf")
+    history = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig")
+    assert len(history) >= 2
+    assert {"sent", "failed"} <= set(history.astype(str).stack())
+    assert not any(w in raw.decode("utf-8-sig").lower() for w in ("access_token", "refresh_token", "bearer "))
 
-    csv = history_csv(services.export_history(rt, company_code=BAKKERIJ_CODE, limit=None)).decode("utf-8-sig")
-    assert csv.splitlines()[0].startswith("id,") and len(csv.splitlines()) >= 3
+
+def test_support_bundle_of_a_failed_run_downloads_without_secrets(rt, with_failure):
+    import json
+
+    failed_id = with_failure.run_ids[1]
+    at = open_run(failed_id)
+    at.button(key=f"je_bundle_{failed_id}").click().run()
+    assert not at.exception
+    raw = downloaded(at, f"je_bundle_dl_{failed_id}")
+    data = json.loads(raw)
+    assert data["entry"]["id"] == "fiscal-year-missing"
+    for secret in ("access_token", "refresh_token", "sandbox-demo-secret", "Bearer ", "Welkom2026"):
+        assert secret not in raw.decode()
 
 
 def test_chart_colours():

@@ -27,9 +27,9 @@ def test_full_state(rt, with_failure):
     at = open_page(PAGE)
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Authorized accounts"] == "1"
-    assert metrics["Accounts needing action"] == "1"
-    assert metrics["Failed exports"] == "1"
+    assert metrics["Accounts OK"] == "1"
+    assert metrics["Accounts to fix"] == "1"
+    assert metrics["Failed runs"] == "1"
     text = all_text(at)
     assert "Fiscal year missing in Visma" in text  # failures by entry, with the entry's title
     needing = next(df.value for df in at.dataframe if "why" in df.value.columns)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.page_fixtures import *  # noqa: F403
-from tests.page_fixtures import BAKKERIJ_CODE, all_text, new_app, open_page
+from tests.page_fixtures import BAKKERIJ_CODE, all_text, downloaded, new_app, open_page
 
 PAGE = "pages/troubleshooting.py"
 ARTICLE_FISCAL = "Visma Integration Error Message: One or more errors occurred. Resource not found: fiscalYearId"
@@ -67,6 +67,18 @@ def test_paste_an_error_shows_match_and_alternatives(app_env):
     assert "The fiscal year has not ben created yet in the portal of Visma." in text  # the article's words
 
 
+def test_paste_an_ambiguous_error_offers_alternatives(app_env):
+    at = open_page(PAGE)
+    at.text_area(key="ts_paste").set_value("ForbiddenRequestException")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Best match" in all_text(at)
+    assert "Other possible explanations" in all_text(at)
+    alternatives = [e.label for e in at.expander if "score" in e.label]
+    assert len(alternatives) >= 2
+    assert any("access" in label.lower() for label in alternatives)
+
+
 def test_paste_unknown_text_says_so(app_env):
     at = open_page(PAGE)
     at.text_area(key="ts_paste").set_value("the coffee machine is empty")
@@ -102,25 +114,18 @@ def test_recent_failures_and_support_bundle(with_failure):
     assert BAKKERIJ_CODE in all_text(at)
 
     open_tab(at, "Support bundle")
+    assert not at.download_button, "nothing to download before the bundle is prepared"
     at.button(key="ts_bundle_make").click().run()
     assert not at.exception
-    assert at.get("download_button"), "the bundle can be downloaded"
-    # the bundle itself: the service's content, scrubbed, with no token or secret
-    from core import services
-    from pages.export_ui import bundle_bytes
-
-    raw = bundle_bytes(services.support_bundle(with_failure_rt(at), with_failure.run_ids[1])).decode()
+    # the bytes the browser saves: the voucher, Visma's answer and ErrorId, the mapping and the entry; no secret
+    raw = downloaded(at, "ts_bundle_download")
     data = json.loads(raw)
     assert data["entry"]["id"] == "fiscal-year-missing"
     assert data["visma_error_id"]
-    for secret in ("access_token", "refresh_token", "sandbox-demo-secret", "Bearer "):
-        assert secret not in raw
-
-
-def with_failure_rt(at):
-    from core.runtime import build_runtime
-
-    return build_runtime()
+    text = raw.decode()
+    assert "fiscalYearId" in text  # Visma's own response
+    for secret in ("access_token", "refresh_token", "sandbox-demo-secret", "Bearer ", "code_verifier", "Welkom2026"):
+        assert secret not in text
 
 
 def test_live_diagnosis_lists_findings_with_entries(rt, mapped):
@@ -142,3 +147,19 @@ def test_live_diagnosis_healthy_mapping(rt, mapped):
     at.button(key="ts_preflight_run").click().run()
     assert not at.exception
     assert "No problems found" in all_text(at)
+
+
+def test_live_diagnosis_shows_failures_the_check_cannot_see(rt, mapped):
+    """The article's 'Ledger' cannot be empty appears only when a voucher is posted: a passing check next to runs that
+    keep failing must say so, with the entry that explains them."""
+    from core import services
+    from tests.page_fixtures import ACTOR, set_state
+
+    set_state(rt, "Bakkerij De Gouden Korst B.V.", "ledger_empty")
+    assert services.send_run(rt, mapped.run_ids[0], actor=ACTOR)["status"] == "failed"
+    at = open_page(PAGE)
+    open_tab(at, "Diagnose a mapping")
+    at.button(key="ts_preflight_run").click().run()
+    assert not at.exception
+    assert any("refused by Visma when sent" in w.value for w in at.warning)
+    assert "Within Visma, one ore more fields General Ledger for Organisation are not added." in all_text(at)
