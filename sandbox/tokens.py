@@ -64,6 +64,11 @@ def issue_tokens(
         "auth_time": int(auth_time or now),
         "idp": "local", "customer_id": company, "email": user, "amr": ["pwd"], "jti": jti,
     }
+    # Visma's discovery document lists customer_name among the claims (visma-eaccounting.md §1); a client that
+    # cannot read companysettings (403 4002) still learns which company was chosen.
+    company_doc = tx.get("company", company) if company else None
+    if company_doc:
+        claims["customer_name"] = company_doc["name"]
     header = _b64(json.dumps({"alg": "HS256", "typ": "at+jwt"}).encode())
     payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
     access = f"{header}.{payload}.{_sign(tx, f'{header}.{payload}')}"

@@ -242,6 +242,8 @@ def test_api_module_inactive_at_authorization_is_not_an_auth_failure(rt):  # noq
     assert account["status"] == "authorized"
     assert account["status_entry_id"] == "api-module-inactive"
     assert "API module" in account["status_reason"] and "default company" in account["status_reason"]
+    # companysettings is refused, but the token says which company was chosen (customer_name claim)
+    assert account["visma_company_name"] == "Drukkerij Smit & Co B.V."
     assert len(_tokens(rt)) == 1
     # once the customer activates the module, an explicit refresh clears the note and learns the company's name
     httpx.put(f"{rt.sandbox_url}/_sandbox/companies/{DRUKKERIJ_ID}/state", json={"state": "ok"}).raise_for_status()
