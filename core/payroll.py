@@ -253,10 +253,19 @@ def sync_source(rt, source, *, actor: str, since: date | None = None) -> dict:
     One transaction per company, so a company whose data is refused does not hold back the others.
     Returns ``{"companies": n, "runs": n_new}``.
     """
+    from core.payroll_source import PayrollSourceError
+
     companies = runs = 0
+    name = getattr(source, "name", "api")
     for company in source.list_companies():
-        new = _write_batch(rt, company, source.list_processed_runs(company.code, since=since),
-                           source=getattr(source, "name", "api")[:32], actor=actor, skip_existing=True)
+        processed = source.list_processed_runs(company.code, since=since)
+        naive = [r.label for r in processed if r.processed_at.tzinfo is None]
+        if naive:  # a connector bug; refused whole rather than stored at a guessed time
+            raise PayrollSourceError(
+                f"Payroll source {name!r} returned run(s) {', '.join(naive)} of {company.code} with a processed time "
+                "without a time zone; nothing of that company was stored. The connector must return "
+                "timezone-aware times (UTC).")
+        new = _write_batch(rt, company, processed, source=name[:32], actor=actor, skip_existing=True)
         companies += 1
         runs += len(new)
     return {"companies": companies, "runs": runs}

@@ -17,7 +17,8 @@ inherit from anything (`PayrollSource` is a `typing.Protocol`, checked structura
 2. `list_processed_runs(company_code, since=...)` lists the company's runs that are *processed* (final;
    never a draft or a run being calculated), with `processed_at` >= `since` when given, oldest first, and
    fetches each run's journal report: one `JournalLine` per report line, amounts as `Decimal` parsed from
-   the API's text or from `repr(float)`, never via float arithmetic; debit and credit non-negative (a
+   the API's text or from `repr(float)`, never via float arithmetic; `processed_at` timezone-aware (UTC; a naive
+   time is refused by the service layer); debit and credit non-negative (a
    negative amount becomes the other side); cost centre / department codes as the payroll system shows them
    (the administration mapping translates them to Visma cost-centre items). Periods are months 1..12.
 3. Errors: a failure the user can act on (bad credentials, API down, company unknown to the API) raises

@@ -39,9 +39,10 @@ def run_once(rt, *, actor: str, options: ExportOptions | None = None,
     opts.respect_backoff = True
     stale = reconcile_stale(rt, actor=actor, options=opts)
     sent = send_pending(rt, actor=actor, auto_only=True, options=opts)
-    results = stale["results"] + [r for r in sent["results"] if r.get("outcome") != "skipped"]
+    results = stale["results"] + sent["results"]
     for r in results:
-        (echo or log.info)(_line(r))
+        if r.get("outcome") != "skipped":  # runs waiting for their backoff, or taken by another worker: no line
+            (echo or log.info)(_line(r))
     summary = {k: stale[k] + sent[k] for k in ("sent", "failed", "skipped", "unknown", "total")}
     summary["results"] = results
     return summary
@@ -49,7 +50,10 @@ def run_once(rt, *, actor: str, options: ExportOptions | None = None,
 
 def run_worker(rt, *, actor: str, once: bool = False, interval: float = 60.0, stop: threading.Event | None = None,
                echo: Callable[[str], None] | None = None, options: ExportOptions | None = None) -> dict:
-    """Loop ``run_once`` every ``interval`` seconds until SIGINT/SIGTERM (or ``stop`` is set); once with ``once``."""
+    """Loop ``run_once`` every ``interval`` seconds until SIGINT/SIGTERM (or ``stop`` is set); once with ``once``.
+
+    Returns ``{"rounds", "sent", "failed", "unknown"}``; with ``once`` also ``results`` (one object per run handled).
+    """
     stop = stop or threading.Event()
     previous: dict = {}
     if threading.current_thread() is threading.main_thread():
@@ -62,11 +66,14 @@ def run_worker(rt, *, actor: str, once: bool = False, interval: float = 60.0, st
                 summary = run_once(rt, actor=actor, options=options, echo=echo)
             except Exception as exc:  # noqa: BLE001 - a bad round must not end the worker; say what happened
                 (echo or log.warning)(f"round failed: {type(exc).__name__}: {getattr(exc, 'message', exc)}")
-                summary = {"sent": 0, "failed": 0, "unknown": 0}
+                summary = {"sent": 0, "failed": 0, "unknown": 0, "results": []}
             totals["rounds"] += 1
             for k in ("sent", "failed", "unknown"):
                 totals[k] += summary[k]
-            if once or stop.wait(interval):
+            if once:
+                totals["results"] = summary.get("results", [])  # one round: what happened to each run
+                break
+            if stop.wait(interval):
                 break
     finally:
         for sig, handler in previous.items():

@@ -176,3 +176,34 @@ def test_views_preview_list_bundle(rt, sandbox):  # noqa: F811
     assert "bearer" not in text and "access_token" not in text and "refresh_token" not in text
     failures = export.recent_failures(rt)
     assert failures[0]["entry_id"] == "year-locked" and failures[0]["companies"] == [s.code]
+
+
+def test_senders_that_all_read_the_run_as_not_sent_race_and_exactly_one_posts(rt, sandbox, monkeypatch):  # noqa: F811
+    """The conditional claim is the last guard: every sender read ``not_sent`` (a barrier holds them all between
+    reading the run and claiming it), so only the UPDATE … WHERE status = 'not_sent' can pick one."""
+    import threading
+
+    s = setup_company(rt, periods=(3,))
+    run_id = s.run_ids[0]
+    senders = 4
+    barrier = threading.Barrier(senders, timeout=30)
+    load = export._Sender._load
+
+    def load_then_wait(self, rid):
+        loaded = load(self, rid)
+        barrier.wait()
+        return loaded
+
+    monkeypatch.setattr(export._Sender, "_load", load_then_wait)
+    results: list[dict] = []
+    threads = [threading.Thread(target=lambda: results.append(export.send_run(rt, run_id, actor=ACTOR)))
+               for _ in range(senders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    outcomes = sorted(r["outcome"] for r in results)
+    assert outcomes == ["sent"] + ["skipped"] * (senders - 1), results
+    assert all("Another sender claimed" in r["message"] for r in results if r["outcome"] == "skipped")
+    assert len(sandbox_vouchers(sandbox.url, s.visma_company_id)) == 1
+    assert [(h["kind"], h["outcome"]) for h in export.run_history(rt, run_id)] == [("post", "sent")]

@@ -55,3 +55,11 @@ def test_second_company_on_the_same_visma_company_is_warned_and_unauthorized_ref
     store_demo_runs(rt, "DRUKKERIJ-SMIT", (1,))
     warned = map_company(rt, "DRUKKERIJ-SMIT", "drukkerij", actor=ACTOR)  # API module off: the chart can't be read
     assert any("could not be read" in w for w in warned["warnings"])
+
+
+def test_cost_centre_mapping_flags_a_cost_centre_visma_does_not_have(rt, sandbox):  # noqa: F811
+    s = setup_company(rt, periods=(1,))
+    save_cost_center_mapping(rt, s.code, [{"payroll_cost_center": "VERK", "visma_cost_center": "MARKETING"}],
+                             actor=ACTOR)
+    cc = {r["payroll_cost_center"]: r for r in cost_center_mapping(rt, s.code)}
+    assert cc["VERK"]["check"] == "unknown" and cc["PROD"]["check"] == "ok"

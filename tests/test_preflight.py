@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from core.db import session_scope
 from core.mappings import save_cost_center_mapping, save_ledger_mapping
 from core.preflight import preflight_company, preflight_run
-from tests.core_fixtures import rt  # noqa: F401
+from tests.core_fixtures import clock, rt  # noqa: F401
 from tests.export_fixtures import ACTOR, api_calls, reset_stats, set_state, setup_company
 
 
@@ -50,3 +50,15 @@ def test_preflight_finds_each_problem_without_posting(rt, sandbox):  # noqa: F81
 def test_preflight_of_an_unmapped_company(rt, sandbox):  # noqa: F811
     s = setup_company(rt, "HOVENIER-GROEN", periods=(1,), map_it=False)
     assert _entries(preflight_company(rt, s.code)) == {"company-not-mapped"}
+
+
+def test_preflight_finds_an_unusable_token_before_any_post(rt, sandbox, clock):  # noqa: F811
+    """The grant ran out (Visma's refresh token lives 30 days from the authorization): the token check fails with
+    the re-authorization entry, and nothing further is tried."""
+    s = setup_company(rt, periods=(3,))
+    clock.advance(31 * 24 * 3600)
+    reset_stats(sandbox.url)
+    findings = preflight_run(rt, s.run_ids[0])
+    assert _entries(findings) == {"reauthorize-needed"}, findings
+    assert [f["check"] for f in findings] == ["token"]
+    assert api_calls(sandbox.url)["api_calls"].get("POST /v2/vouchers", 0) == 0
