@@ -6,14 +6,18 @@ Import the fixtures into a test module with ``from tests.core_fixtures import rt
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from typer.testing import CliRunner
 
 from core import models
+from core.cli import app as cli_app
+from core.cli_common import use_runtime
 from core.demo_constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
 from core.runtime import Runtime, build_runtime
 from core.settings import load_settings
@@ -76,3 +80,21 @@ def authorize(rt: Runtime, name: str, company: str, *, email: str = DEMO_USER_AL
 
 def sandbox_stats(sandbox_url: str) -> dict:
     return httpx.get(f"{sandbox_url}/_sandbox/stats", timeout=5).json()
+
+
+@pytest.fixture
+def cli(rt):
+    """``cli(*args)`` runs ``python -m core *args`` in-process on the test's runtime; returns typer's Result."""
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        with use_runtime(rt):
+            return runner.invoke(cli_app, list(args))
+
+    return invoke
+
+
+def cli_json(result):
+    """The JSON a successful ``--json`` command printed."""
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)

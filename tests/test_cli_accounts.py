@@ -11,33 +11,17 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from typer.testing import CliRunner
 
 from core import accounts
-from core.cli import app
-from core.cli_common import use_runtime
 from core.demo_constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
 from core.demo_login import login_and_consent
-from tests.core_fixtures import rt, runtime_env  # noqa: F401
+from tests.core_fixtures import cli, rt, runtime_env  # noqa: F401
+from tests.core_fixtures import cli_json as _json
 
 PROJECT = Path(__file__).resolve().parent.parent
 BAKKERIJ = "Bakkerij De Gouden Korst B.V."
 
 
-@pytest.fixture
-def cli(rt):  # noqa: F811
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        with use_runtime(rt):
-            return runner.invoke(app, list(args))
-
-    return invoke
-
-
-def _json(result):
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def _iso(value: str) -> datetime:

@@ -12,33 +12,17 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from typer.testing import CliRunner
 
-from core.cli import app
-from core.cli_common import use_runtime
 from core.demo_runtime import answers, sandbox_info, stop_sandbox
 from core.settings import load_settings
-from tests.core_fixtures import rt  # noqa: F401
+from tests.core_fixtures import cli, rt  # noqa: F401
+from tests.core_fixtures import cli_json as _json
 
 PROJECT = Path(__file__).resolve().parent.parent
 BAKKERIJ = "Bakkerij De Gouden Korst B.V."
 BAKKERIJ_ID = "a30dbfb4-d516-402f-bae3-ae900cd65085"
 
 
-@pytest.fixture
-def cli(rt):  # noqa: F811
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        with use_runtime(rt):
-            return runner.invoke(app, list(args))
-
-    return invoke
-
-
-def _json(result):
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def _run(env: dict[str, str], *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
