@@ -16,7 +16,7 @@ from core.db import session_scope
 from core.demo_constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
 from core.errors import ServiceError
 from core.mappings import map_company
-from core.models import AUTHORIZED
+from core.models import AUTHORIZED, utcnow
 from core.payroll import list_payroll_companies, seed_demo_payroll
 
 ADMIN_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -130,7 +130,7 @@ def prepare_demo(rt, *, actor: str = "demo-mode") -> dict[str, Any] | None:
     Does nothing on a sandbox named by configuration (tests) or once any payroll company exists."""
     if not (rt.settings.demo_mode and rt.embedded_sandbox) or list_payroll_companies(rt):
         return None
-    return seed_demo_payroll(rt, actor=actor)
+    return seed_demo_payroll(rt, actor=actor, now=utcnow())
 
 
 def seed_demo(rt, *, actor: str) -> dict[str, Any]:
@@ -153,7 +153,7 @@ def seed_demo(rt, *, actor: str) -> dict[str, Any]:
             authorized.append(name)
         except ServiceError as exc:
             failed.append({"account": name, "error": exc.message})
-    payroll = seed_demo_payroll(rt)
+    payroll = seed_demo_payroll(rt, now=utcnow())
     mapped, warnings = _map_payroll_companies(rt, names, actor=actor)
     with session_scope(rt.engine) as session:
         audit.record(session, actor=actor, action="demo.seeded",

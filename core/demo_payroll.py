@@ -305,6 +305,27 @@ def demo_source(year: int = 2026) -> DemoPayrollSource:
     return DemoPayrollSource(DEMO_COMPANIES, {c.code: demo_runs(c.code, year) for c in DEMO_COMPANIES})
 
 
+def last_processed_period(now: datetime) -> tuple[int, int]:
+    """The newest (year, month) whose demo run was processed by ``now`` (runs are processed the 25th, 16:00 UTC)."""
+    year, month = now.year, now.month
+    if now < _processed_at(year, month):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return year, month
+
+
+def demo_window_runs(company_code: str, now: datetime) -> list[PayrollRunData]:
+    """The twelve monthly runs processed by ``now``, oldest first: what a live demo shows (no run dated in the
+    future). They can span two fiscal years, as real payroll does."""
+    year, month = last_processed_period(now)
+    earlier = [r for r in demo_runs(company_code, year - 1) if r.period > month]
+    return earlier + [r for r in demo_runs(company_code, year) if r.period <= month]
+
+
+def demo_window_source(now: datetime) -> DemoPayrollSource:
+    """All demo companies with their twelve runs processed by ``now``."""
+    return DemoPayrollSource(DEMO_COMPANIES, {c.code: demo_window_runs(c.code, now) for c in DEMO_COMPANIES})
+
+
 _BULK_PREFIXES = ("Bakkerij", "Installatiebedrijf", "Hoveniersbedrijf", "Transportbedrijf", "Kapsalon",
                   "Drukkerij", "Administratiekantoor", "Schoonmaakbedrijf", "Garage", "Apotheek", "Tandartspraktijk",
                   "Aannemersbedrijf", "Restaurant", "Makelaardij", "Dierenkliniek", "Fietsenwinkel")

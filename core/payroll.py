@@ -19,7 +19,7 @@ Why it is shaped this way:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -271,12 +271,17 @@ def sync_source(rt, source, *, actor: str, since: date | None = None) -> dict:
     return {"companies": companies, "runs": runs}
 
 
-def seed_demo_payroll(rt, *, actor: str = "demo-seed") -> dict:
-    """Store the demo payroll companies and their twelve runs each; idempotent (a second call adds nothing)."""
-    from core.demo_payroll import demo_source
+def seed_demo_payroll(rt, *, actor: str = "demo-seed", now: datetime | None = None) -> dict:
+    """Store the demo payroll companies and their twelve runs each; idempotent (a second call adds nothing).
+
+    With ``now`` (a live demo) the runs are the twelve months processed by then; without it, the fixed year 2026
+    (periods 1–12), which tests rely on.
+    """
+    from core.demo_payroll import demo_source, demo_window_source
 
     before = _count_runs(rt)
-    result = sync_source(rt, demo_source(), actor=actor)
+    source = demo_source() if now is None else demo_window_source(now)
+    result = sync_source(rt, source, actor=actor)
     return {"companies": result["companies"], "runs_added": _count_runs(rt) - before}
 
 

@@ -107,3 +107,18 @@ def test_large_run_balances_exactly_with_many_decimals():
     assert len(run.lines) >= 3_000
     assert sum(ln.debit for ln in run.lines) == sum(ln.credit for ln in run.lines)
     assert any(ln.debit.as_tuple().exponent < -2 for ln in run.lines)
+
+
+def test_live_demo_window_holds_only_runs_processed_by_now():
+    from datetime import UTC, datetime
+
+    from core.demo_payroll import demo_window_runs, last_processed_period
+
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # before November's pay date
+    assert last_processed_period(now) == (2026, 10)
+    runs = demo_window_runs("BAKKERIJ-DGK", now)
+    assert [(r.year, r.period) for r in runs] == [(2025, 11), (2025, 12)] + [(2026, p) for p in range(1, 11)]
+    assert all(r.processed_at <= now for r in runs)
+    assert last_processed_period(datetime(2026, 12, 25, 16, 0, tzinfo=UTC)) == (2026, 12)
+    assert last_processed_period(datetime(2027, 1, 3, tzinfo=UTC)) == (2026, 12)
+    assert [r.period for r in demo_window_runs("BAKKERIJ-DGK", datetime(2027, 1, 3, tzinfo=UTC))] == list(range(1, 13))

@@ -11,6 +11,12 @@ def test_embedded_demo_loads_payroll_once(rt):  # noqa: F811
     embedded = replace(rt, embedded_sandbox=True)
     first = demo.prepare_demo(embedded)
     assert first is not None and len(list_payroll_companies(rt)) >= 6
+    from core.models import utcnow
+    from core.services import list_runs
+
+    runs = list_runs(rt)
+    assert len(runs) == 12 * len(list_payroll_companies(rt))
+    assert all(r["processed_at"] <= utcnow().isoformat() for r in runs)  # a live demo shows no run dated in the future
     assert demo.prepare_demo(embedded) is None  # already there: nothing added, nothing reset
 
 
