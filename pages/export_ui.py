@@ -333,8 +333,8 @@ def run_with_progress(fn: Callable[[Callable[..., None]], Any], on_update: Calla
 
 STATE_EXPLANATIONS = {
     "ok": "Healthy: journal entries are accepted and get a voucher number.",
-    "no_fiscal_year": "The fiscal year was never created in Visma: sending fails with "
-    "“Resource not found: fiscalYearId” (article error 1).",
+    "no_fiscal_year": "This year's fiscal year was never created in Visma: sending a run of this year fails with "
+    "“Resource not found: fiscalYearId” (article error 1); last year's runs still go through.",
     "api_module_inactive": "The API module is off (or a default company is set): Visma answers “De API module is "
     "nog niet geactiveerd” (article error 2).",
     "ledger_empty": "The organisation's General Ledger fields are empty: Visma answers “'Ledger' cannot be empty” "
