@@ -151,14 +151,13 @@ def _database_url():
 
 def handle_exception(exc: BaseException, as_json: bool = False) -> None:
     """Turn any exception into exit code 1 and one line; re-raise typer's own exits."""
-    from core.crypto import TokenDecryptionError
     from core.settings import ConfigurationError
 
     if isinstance(exc, typer.Exit | typer.Abort | SystemExit):
         raise exc
     if isinstance(exc, ServiceError):
         fail(exc.message, as_json=as_json, code=exc.code, entry_id=exc.entry_id)
-    if isinstance(exc, ConfigurationError | TokenDecryptionError):
+    if isinstance(exc, ConfigurationError):
         fail(str(exc), as_json=as_json, code="configuration")
     try:
         from core.demo_runtime import SandboxStartError

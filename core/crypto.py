@@ -11,6 +11,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from core.errors import ServiceError
 from core.settings import ConfigurationError, Settings
 
 HOW_TO_MAKE_A_KEY = (
@@ -18,8 +19,14 @@ HOW_TO_MAKE_A_KEY = (
 )
 
 
-class TokenDecryptionError(Exception):
-    """A stored token cannot be decrypted: the encryption key changed. The account must be authorized again."""
+class TokenDecryptionError(ServiceError):
+    """A stored token cannot be decrypted: the encryption key changed. The account must be authorized again.
+
+    A ServiceError, so the dashboard and the CLI explain it (with the re-authorization entry) instead of calling it
+    unexpected."""
+
+    def __init__(self, message: str):
+        super().__init__(message, entry_id="reauthorize-needed", code="token_undecryptable")
 
 
 class TokenCipher:

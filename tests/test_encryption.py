@@ -73,3 +73,25 @@ def test_wrong_key_cannot_read_tokens(rt):  # noqa: F811
         assert "authorize the account again" in str(exc)
     else:  # pragma: no cover
         raise AssertionError("a token decrypted with another key")
+
+
+def test_a_changed_key_is_explained_not_unexpected(rt):  # noqa: F811
+    """With another TOKEN_ENCRYPTION_KEY the account cannot be used; the user is told to restore the key or
+    authorize again (a ServiceError with the re-authorization entry), never an unexpected error."""
+    from dataclasses import replace
+
+    from cryptography.fernet import Fernet
+
+    from core import accounts
+    from core.crypto import TokenCipher
+    from core.errors import ServiceError
+
+    authorize(rt, "a", "Bakkerij De Gouden Korst B.V.")
+    other = replace(rt, cipher=TokenCipher(Fernet.generate_key().decode()))
+    provider = accounts.token_provider(other, accounts.get_account(rt, "a")["id"])
+    try:
+        provider(False)
+    except ServiceError as exc:
+        assert exc.entry_id == "reauthorize-needed" and "TOKEN_ENCRYPTION_KEY" in exc.message
+    else:  # pragma: no cover
+        raise AssertionError("a token decrypted with another key")
