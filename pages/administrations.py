@@ -29,6 +29,7 @@ from pages.common import (
     troubleshooting_link,
     try_service,
 )
+from pages.export_ui import cached_accounts, cached_companies
 
 CHECK_LABELS = {
     "ok": "✓ OK",
@@ -108,8 +109,10 @@ def show_findings(findings: list[dict]) -> None:
 
 # ------------------------------------------------------------------------------------------------------- data
 
-companies = service_call(services.list_payroll_companies, rt)
-accounts = service_call(services.list_accounts, rt)
+# Cached plain reads (cleared by data_changed() after every action), so a rerun of this page at a bureau's size does
+# not list 2,000 companies and accounts again.
+companies = service_call(cached_companies, rt, rt.settings.database_url)
+accounts = service_call(cached_accounts, rt, rt.settings.database_url)
 if companies is None or accounts is None:
     st.stop()
 
@@ -225,9 +228,10 @@ if not mapped:
 mapped_codes = [c["code"] for c in mapped]
 if st.session_state.get(StateKeys.SELECTED_COMPANY) not in mapped_codes:
     st.session_state[StateKeys.SELECTED_COMPANY] = mapped_codes[0]
+mapped_by_code = {c["code"]: c for c in mapped}
 code = st.selectbox("Mapped company", mapped_codes, key=StateKeys.SELECTED_COMPANY,
-                    format_func=lambda c: next(f"{m['name']} ({c})" for m in mapped if m["code"] == c))
-company = next(c for c in mapped if c["code"] == code)
+                    format_func=lambda c: f"{mapped_by_code[c]['name']} ({c})")
+company = mapped_by_code[code]
 account = accounts_by_name.get(company["account_name"], {})
 
 with st.container(border=True):
@@ -359,11 +363,14 @@ def cost_center_editor(company_code: str) -> None:
             st.rerun(scope="fragment")
 
 
-ledger_tab, cc_tab = st.tabs(["Ledger accounts", "Cost centres"])
-with ledger_tab:
-    ledger_editor(code)
-with cc_tab:
-    cost_center_editor(code)
+# Only the open tab runs: each one reads the live Visma chart.
+ledger_tab, cc_tab = st.tabs(["Ledger accounts", "Cost centres"], key="admin_mapping_tab", on_change="rerun")
+if ledger_tab.open is None or ledger_tab.open:
+    with ledger_tab:
+        ledger_editor(code)
+if cc_tab.open:
+    with cc_tab:
+        cost_center_editor(code)
 
 if pending_dialog("unmap_company"):
     confirm_unmap(**pending_dialog("unmap_company")[1])

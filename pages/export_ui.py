@@ -134,6 +134,11 @@ def cached_companies(_rt, db: str) -> list[dict]:
     return services.list_payroll_companies(_rt)
 
 
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=8)
+def cached_accounts(_rt, db: str) -> list[dict]:
+    return services.list_accounts(_rt)
+
+
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=64)
 def cached_counts(_rt, db: str, company_code: str | None) -> list[dict]:
     return services.export_counts_by_period(_rt, company_code=company_code)

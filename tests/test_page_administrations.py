@@ -134,6 +134,9 @@ def test_inactive_account_in_the_ledger_mapping_is_flagged(mapped):
 
 def test_cost_centre_mapping_is_shown_and_checked(mapped):
     at = open_page(PAGE)
+    assert not [e for e in at.data_editor if e.key == f"cc_editor_{BAKKERIJ_CODE}"]  # closed tab: not read
+    at.session_state["admin_mapping_tab"] = "Cost centres"
+    at.run()
     cc = at.data_editor(key=f"cc_editor_{BAKKERIJ_CODE}").value.set_index("payroll_cost_center")
     assert cc.loc["PROD", "visma_cost_center"] == "PROD"
     assert cc.loc["PROD", "check"] == "✓ OK"
