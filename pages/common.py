@@ -188,6 +188,15 @@ def troubleshooting_link(entry_id: str, label: str | None = None) -> None:
         )
 
 
+def solution_markdown(solution: str) -> str:
+    """'**Solution:**' and the catalogue's text; numbered steps start on their own line, so Markdown keeps the list
+    (a list cannot interrupt the paragraph the label starts)."""
+    solution = (solution or "").strip()
+    if "\n" in solution or solution[:3] in ("1. ", "1) "):
+        return f"**Solution:**\n\n{solution}"
+    return f"**Solution:** {solution}"
+
+
 def show_entry(entry_id: str, *, title_prefix: str = "") -> None:
     """Render a troubleshooting entry: title, cause, solution, where to fix it, and a link to the full entry."""
     entry = get_entry(entry_id)
@@ -197,7 +206,7 @@ def show_entry(entry_id: str, *, title_prefix: str = "") -> None:
         else:
             st.markdown(f"**{title_prefix}{_field(entry, 'title', entry_id)}**")
             st.markdown(f"**Cause:** {_field(entry, 'cause', '')}")
-            st.markdown(f"**Solution:** {_field(entry, 'solution', '')}")
+            st.markdown(solution_markdown(_field(entry, 'solution', '')))
             fix_in = _field(entry, "fix_in")
             if fix_in:
                 st.caption(f"Where to fix it: {FIX_IN_LABELS.get(str(fix_in), str(fix_in))}")

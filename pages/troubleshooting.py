@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from pages.common import get_runtime, service_call, show_entry, show_failed_sends
+from pages.common import get_runtime, service_call, show_entry, show_failed_sends, solution_markdown
 from pages.export_ui import (
     FIX_IN_LABELS,
     LANGUAGE_LABELS,
@@ -71,7 +71,7 @@ def _entry_details(entry) -> None:
         f" :gray-badge[Fix in: {FIX_IN_LABELS.get(entry.fix_in, entry.fix_in)}] :gray-badge[id: {entry.id}]"
     )
     st.markdown(f"**Cause:** {entry.cause}")
-    st.markdown(f"**Solution:** {entry.solution}")
+    st.markdown(solution_markdown(entry.solution))
     if entry.steps:
         st.markdown("**Steps**\n" + "\n".join(f"{i}. {step}" for i, step in enumerate(entry.steps, start=1)))
     with st.expander("Messages this entry recognises"):

@@ -163,3 +163,11 @@ def test_live_diagnosis_shows_failures_the_check_cannot_see(rt, mapped):
     assert not at.exception
     assert any("refused by Visma when sent" in w.value for w in at.warning)
     assert "Within Visma, one ore more fields General Ledger for Organisation are not added." in all_text(at)
+
+
+def test_numbered_solution_steps_stay_a_list():
+    from pages.common import solution_markdown
+
+    assert solution_markdown("1. Ask.\n2. Unlock.") == "**Solution:**\n\n1. Ask.\n2. Unlock."
+    assert solution_markdown("Deselect the setting 'default company'.") == (
+        "**Solution:** Deselect the setting 'default company'.")
