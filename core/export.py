@@ -30,10 +30,12 @@ transient failure (`core.export_claims.retry_due`).
 Bulk (`send_pending`): one task per payroll company (its runs in period order, so voucher numbers follow periods), a
 bounded thread pool (default 8), each thread with its own database sessions; one `VismaSession` per account; the
 Visma chart comes from the database cache (`core.mappings`), so a month-end run costs one Visma call per run.
-Pacing: every client of the process shares one `RateLimiter` per OAuth client id (570 calls a minute per URL, under
-Visma's 600). Several processes each pace themselves; together they can exceed Visma's quota for a moment, which Visma
-answers with 429 — safe, because the client repeats a POST after a 429 (never processed) and a run whose 429s persist
-ends ``failed`` (rate-limited) for a later retry, never posted twice.
+Pacing: ``POST /v2/vouchers`` is paced fleet-wide through the database (`core.rate_limit.FleetRateLimiter`: at most
+570 a minute per OAuth client id, under Visma's 600, in any 60-second span, whatever the number of processes and
+machines on the database); every other call of the process shares one in-process `RateLimiter` per OAuth client id
+(570 a minute per URL). Should Visma still answer 429 (other calls, clocks far apart), that is safe: the client repeats
+a POST after a 429 (never processed) and a run whose 429s persist ends ``failed`` (rate-limited) for a later retry,
+never posted twice.
 """
 
 from __future__ import annotations
@@ -120,16 +122,23 @@ _LIMITERS: dict[str, object] = {}
 _LIMITERS_LOCK = threading.Lock()
 
 
+VOUCHER_POST = ("POST", "/vouchers")  # the key `VismaClient` passes for ``POST /v2/vouchers``
+
+
 def shared_rate_limiter(rt):
-    """The one `RateLimiter` of this process for the runtime's OAuth client id, installed on ``rt.visma``."""
+    """Install the pacing of ``rt.visma`` (unless one is already set) and return it: voucher POSTs through the
+    database-wide `FleetRateLimiter` of the runtime's OAuth client id, other calls through this process's one
+    `RateLimiter` for that client id."""
+    from core.rate_limit import FleetRateLimiter, PacedLimiter
     from core.visma import RateLimiter
 
     client = rt.visma
     if getattr(client, "rate_limiter", None) is None:
         with _LIMITERS_LOCK:
-            limiter = _LIMITERS.setdefault(rt.settings.client_id, RateLimiter())
+            local = _LIMITERS.setdefault(rt.settings.client_id, RateLimiter())
             if client.rate_limiter is None:
-                client.rate_limiter = limiter
+                client.rate_limiter = PacedLimiter(FleetRateLimiter(rt.engine, rt.settings.client_id), local,
+                                                   keys={VOUCHER_POST})
     return client.rate_limiter
 
 

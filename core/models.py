@@ -243,3 +243,19 @@ class VismaChartCache(SQLModel, table=True):
     visma_company_id: str = Field(primary_key=True, max_length=64)
     data: str = Field(sa_type=sa.Text)
     fetched_at: datetime = Field(default_factory=utcnow)
+
+
+class RateLimitSlot(SQLModel, table=True):
+    """Calls granted per (OAuth client, URL key, time bucket), shared by every process on this database.
+
+    ``core.rate_limit.FleetRateLimiter`` paces voucher POSTs fleet-wide with it. ``bucket_start_ms`` is the start of a
+    bucket in epoch milliseconds; the row with ``bucket_start_ms = -1`` is the per-(client, key) lock row that
+    serializes grants (its ``used`` counts grant attempts, nothing reads it). Buckets older than the window are pruned.
+    """
+
+    __tablename__ = "rate_limit_slot"
+
+    client_id: str = Field(primary_key=True, max_length=100)
+    path_key: str = Field(primary_key=True, max_length=100)
+    bucket_start_ms: int = Field(primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False})
+    used: int = Field(default=0)
