@@ -4,9 +4,12 @@ the export path posts vouchers through it."""
 
 from __future__ import annotations
 
-import multiprocessing
+import json
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +21,8 @@ from core.rate_limit import FleetRateLimiter, PacedLimiter
 from core.visma import RateLimiter
 from tests.core_fixtures import rt  # noqa: F401
 from tests.export_fixtures import ACTOR, setup_company
+
+ROOT = Path(__file__).resolve().parents[1]
 
 T0 = 1_800_000_000.0  # a whole second, far from any real clock (the tests use their own client ids too)
 
@@ -102,8 +107,8 @@ def test_twenty_threads_never_exceed_the_limit(engine, spread):
     assert sum(_used(engine, f"client-t-{spread}").values()) == limit
 
 
-def _process_main(url: str, client: str, n: int, out) -> None:
-    """One sender process: ``n`` grants in real time through its own engine; reports the clock value of each."""
+def _process_main(url: str, client: str, n: int) -> list[float]:
+    """One sender process: ``n`` grants in real time through its own engine; the clock value of each."""
     engine = make_engine(url)
     local = threading.local()
 
@@ -117,29 +122,27 @@ def _process_main(url: str, client: str, n: int, out) -> None:
         for _ in range(n):
             limiter.acquire(("POST", "/vouchers"))
             times.append(local.t)
-    except Exception as exc:  # reported to the parent, so a failure names its cause instead of a queue timeout
-        out.put(f"{type(exc).__name__}: {exc}")
-        return
     finally:
         engine.dispose()
-    out.put(times)
+    return times
+
+
+# Plain subprocesses, not multiprocessing: a spawned child re-runs the parent's __main__, which AppTest (run earlier in
+# the same pytest worker) leaves pointing at app.py.
+_CHILD = "import json, sys; from tests.test_rate_limit import _process_main; " \
+         "print(json.dumps(_process_main(sys.argv[1], sys.argv[2], int(sys.argv[3]))))"
 
 
 def test_two_processes_never_admit_more_than_the_limit_in_any_window(database_url):
-    """Two spawned processes, real time, 5 grants per 0.5 s in 50 ms buckets: over all 24 grants, no 0.5-s span holds
+    """Two processes, real time, 5 grants per 0.5 s in 50 ms buckets: over all 24 grants, no 0.5-s span holds
     more than 5, and the fleet is held back (the processes share the quota rather than each taking 5)."""
-    ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
     client = f"client-proc-{time.time_ns()}"
-    procs = [ctx.Process(target=_process_main, args=(database_url, client, 12, out)) for _ in range(2)]
-    for p in procs:
-        p.start()
-    results = [out.get(timeout=120) for _ in procs]
-    assert all(isinstance(r, list) for r in results), results
-    for p in procs:
-        p.join(30)
-        assert p.exitcode == 0
-    times = [t for r in results for t in r]
+    procs = [subprocess.Popen([sys.executable, "-c", _CHILD, database_url, client, "12"], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    for p, (_out, err) in zip(procs, outputs, strict=True):
+        assert p.returncode == 0, err[-2000:]
+    times = [t for out, _err in outputs for t in json.loads(out.strip().splitlines()[-1])]
     assert len(times) == 24
     assert _max_in_any_span(times, 0.5) <= 5, sorted(times)
     # 24 grants at ≤ 5 per 0.55 s (a window plus a bucket) need at least four full windows after the first burst.
