@@ -88,11 +88,9 @@ def authorize_cmd(
         return
     if not rt.settings.demo_mode:
         fail("--demo-user works only in demo mode (no VISMA_CLIENT_ID set).", as_json=as_json, code="not_demo_mode")
-    from core.demo import hide_codes_in_http_debug_logs
     from core.demo_constants import DEMO_PASSWORD
     from core.demo_login import DemoLoginError, login_and_consent
 
-    hide_codes_in_http_debug_logs()
     try:
         callback = login_and_consent(url, email=demo_user, password=DEMO_PASSWORD, company=company)
     except DemoLoginError as exc:

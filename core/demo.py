@@ -4,8 +4,6 @@ which production Visma does not have."""
 
 from __future__ import annotations
 
-import logging
-import re
 from typing import Any
 
 import httpx
@@ -20,31 +18,6 @@ from core.models import AUTHORIZED, utcnow
 from core.payroll import list_payroll_companies, seed_demo_payroll
 
 ADMIN_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
-# httpcore's DEBUG trace prints whole response headers; the robot's last answer is the 302 whose Location carries the
-# authorization code (and Set-Cookie the sandbox login). Those loggers are the only ones that see them.
-_HTTP_TRACE_LOGGERS = ("httpcore.http11", "httpcore.http2")
-_SECRET_IN_TRACE = re.compile(r"((?:[?&]|\b)(?:code|session_state)=|set-cookie', b')[^&'\s]+", re.IGNORECASE)
-
-
-class _HideCodes(logging.Filter):
-    """Replaces authorization codes and cookies in httpcore's header traces with ``***`` (never drops a line)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        hidden = _SECRET_IN_TRACE.sub(r"\1***", text)
-        if hidden != text:
-            record.msg, record.args = hidden, ()
-        return True
-
-
-def hide_codes_in_http_debug_logs() -> None:
-    """Before the demo robot logs in: an httpcore DEBUG log must not show the code it brings back (idempotent)."""
-    for name in _HTTP_TRACE_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _HideCodes) for f in logger.filters):
-            logger.addFilter(_HideCodes())
-
-
 def _sandbox_url(rt) -> str:
     if not rt.settings.demo_mode or not rt.sandbox_url:
         raise ServiceError(
@@ -98,7 +71,6 @@ def demo_status(rt) -> dict[str, Any]:
 def _authorize_in_sandbox(rt, name: str, company_name: str, *, actor: str) -> dict:
     from core.demo_login import DemoLoginError, login_and_consent
 
-    hide_codes_in_http_debug_logs()
     url = accounts.start_authorization(rt, name, actor=actor)
     try:
         callback = login_and_consent(url, email=DEMO_USER_ALL_COMPANIES, password=DEMO_PASSWORD, company=company_name)

@@ -8,6 +8,8 @@ application's ``redirect_uri`` and returns that URL unfollowed: the caller compl
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -218,6 +220,31 @@ def _submit(http: httpx.Client, page: Page, form: Form, data: dict[str, str]) ->
     return http.get(url, params=data)
 
 
+# httpcore's DEBUG trace prints whole response headers; the robot's last answer is the 302 whose Location carries the
+# authorization code (and Set-Cookie the sandbox login). Those loggers are the only ones that see them.
+_HTTP_TRACE_LOGGERS = ("httpcore.http11", "httpcore.http2")
+_SECRET_IN_TRACE = re.compile(r"((?:[?&]|\b)(?:code|session_state)=|set-cookie', b')[^&'\s]+", re.IGNORECASE)
+
+
+class _HideCodes(logging.Filter):
+    """Replaces authorization codes and cookies in httpcore's header traces with ``***`` (never drops a line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        hidden = _SECRET_IN_TRACE.sub(r"\1***", text)
+        if hidden != text:
+            record.msg, record.args = hidden, ()
+        return True
+
+
+def hide_codes_in_http_debug_logs() -> None:
+    """Before the demo robot logs in: an httpcore DEBUG log must not show the code it brings back (idempotent)."""
+    for name in _HTTP_TRACE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _HideCodes) for f in logger.filters):
+            logger.addFilter(_HideCodes())
+
+
 def login_and_consent(
     authorization_url: str,
     *,
@@ -233,6 +260,7 @@ def login_and_consent(
     With ``company=None`` a company choice is only accepted when it offers one company. When the identity server
     skips the choice (one company, or a *default company*), the company is whatever it decided.
     """
+    hide_codes_in_http_debug_logs()
     redirect_uri = (parse_qs(urlsplit(authorization_url).query).get("redirect_uri") or [None])[0]
     identity_netloc = urlsplit(authorization_url).netloc
     own = http is None
