@@ -12,13 +12,23 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from pages.common import JOURNAL_EXPORT_PAGE, actor, flash, get_runtime, service_call, try_service
+from pages.common import (
+    JOURNAL_EXPORT_PAGE,
+    actor,
+    close_dialog,
+    data_changed,
+    flash,
+    get_runtime,
+    open_dialog,
+    pending_dialog,
+    service_call,
+    try_service,
+)
 from pages.export_ui import (
     FAULT_EXPLANATIONS,
     STATE_EXPLANATIONS,
     cached_companies,
     cached_demo_status,
-    clear_caches,
     db_key,
 )
 
@@ -50,14 +60,9 @@ st.caption(
 )
 
 
-RESET_DIALOG = "demo_reset_open"  # the confirmation stays open across reruns while this is set
 
 
-def _close_reset() -> None:
-    st.session_state.pop(RESET_DIALOG, None)
-
-
-@st.dialog("Reset the demo data?", on_dismiss=_close_reset)
+@st.dialog("Reset the demo data?", on_dismiss=close_dialog)
 def confirm_reset() -> None:
     st.markdown(
         "This puts every sandbox company back to healthy, removes its vouchers, and **empties this dashboard's "
@@ -66,14 +71,14 @@ def confirm_reset() -> None:
     left, right = st.columns(2)
     if left.button("Reset", type="primary", icon=":material/restart_alt:", key="demo_confirm_reset", width="stretch"):
         ok, result = try_service(services.reset_demo, rt, actor=actor())
-        clear_caches()
+        data_changed()
         if ok:
-            _close_reset()
+            close_dialog()
             flash(f"Demo data reset: sandbox back to its seed, {len(result.get('tables_emptied', []))} tables "
                   "emptied.", "success")
             flash("Demo data reset", "toast")
             st.rerun()
-    if right.button("Cancel", key="demo_cancel_reset", width="stretch", on_click=_close_reset):
+    if right.button("Cancel", key="demo_cancel_reset", width="stretch", on_click=close_dialog):
         st.rerun()
 
 
@@ -94,7 +99,7 @@ if top[1].button("Load demo data", icon=":material/playlist_add:", key="demo_see
                  help="Authorizes one account per sandbox company, loads the demo payroll runs and maps them."):
     with st.spinner("Authorizing the demo accounts at the sandbox and loading payroll runs…"):
         ok, result = try_service(services.seed_demo, rt, actor=actor())
-    clear_caches()
+    data_changed()
     if ok:
         failed = result.get("accounts_failed") or []
         flash(f"Demo data loaded: {len(result.get('accounts_authorized') or [])} account(s) authorized, "
@@ -103,8 +108,8 @@ if top[1].button("Load demo data", icon=":material/playlist_add:", key="demo_see
               "warning" if failed else "success")
         st.rerun()
 if top[2].button("Reset demo data…", icon=":material/restart_alt:", key="demo_reset", width="stretch"):
-    st.session_state[RESET_DIALOG] = True
-if st.session_state.get(RESET_DIALOG):
+    open_dialog("demo_reset")
+if pending_dialog("demo_reset"):
     confirm_reset()
 
 # ------------------------------------------------------------------------------------------------ company table
@@ -179,7 +184,7 @@ with state_col, st.container(border=True):
                  disabled=state == company["state"]) and (
         service_call(services.set_company_state, rt, company_id, state, actor=actor()) is not None
     ):
-        clear_caches()
+        data_changed()
         flash(f"{company['name']} is now: {STATE_TITLES[state]}.", "success")
         flash("Sandbox state changed", "toast")
         st.rerun()
@@ -209,13 +214,13 @@ with fault_col, st.container(border=True):
                  width="stretch") and (
         service_call(services.set_company_faults, rt, company_id, actor=actor(), **wanted) is not None
     ):
-        clear_caches()
+        data_changed()
         flash(f"Faults of {company['name']}: {_faults_text(wanted)}.", "success")
         st.rerun()
     if b2.button("Clear faults", key="demo_clear_faults", icon=":material/healing:", width="stretch"):
         cleared = {"rate_limit_per_minute": None, "http_error": None, "latency_ms": 0, "commit_then_drop": 0}
         if service_call(services.set_company_faults, rt, company_id, actor=actor(), **cleared) is not None:
-            clear_caches()
+            data_changed()
             flash(f"{company['name']} answers normally again.", "success")
             st.rerun()
 

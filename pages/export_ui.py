@@ -165,14 +165,6 @@ def cached_demo_status(_rt, db: str) -> dict:
     return services.demo_status(_rt)
 
 
-def clear_caches() -> None:
-    """Forget cached reads after an action changed runs (send, re-send, import, demo reset): every page's, through
-    ``pages.common.data_changed`` so no page shows the old state for a cache lifetime."""
-    from pages.common import data_changed
-
-    data_changed()
-
-
 # ------------------------------------------------------------------------------------------------------------ grid
 
 WORST_FIRST = ("failed", "sending", "not_sent", "sent")

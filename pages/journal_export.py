@@ -17,9 +17,13 @@ import streamlit as st
 from core import services
 from pages.common import (
     actor,
+    close_dialog,
+    data_changed,
     export_badge,
     flash,
     get_runtime,
+    open_dialog,
+    pending_dialog,
     service_call,
     show_entry,
     try_service,
@@ -29,7 +33,6 @@ from pages.export_ui import (
     cached_companies,
     cached_counts,
     cached_runs,
-    clear_caches,
     db_key,
     exports_chart,
     find_entry,
@@ -45,7 +48,6 @@ RUN_KEY = "je_run"
 SUMMARY_KEY = "je_bulk_summary"
 IMPORT_REPORT_KEY = "je_import_report"
 TAB_KEY = "je_tab"
-DIALOG_KEY = "je_dialog"  # ("send" | "resend", run id) while a confirmation is open
 TABS = ("Runs", "Send pending", "Import a journal file", "History and chart")
 
 rt = get_runtime()
@@ -88,19 +90,11 @@ if not companies:
 
 
 # ---------------------------------------------------------------------------------------------------- dialogs
-# A dialog stays open across reruns while DIALOG_KEY names it (the button only sets the key), so its own buttons
-# work on the next run; closing it with the X, Cancel or a finished action clears the key.
+# A dialog stays open across reruns while pages.common's dialog state names it (the button only opens it), so its own
+# buttons work on the next run; the X, Cancel or a finished action closes it.
 
 
-def _open_dialog(kind: str, run_id: int) -> None:
-    st.session_state[DIALOG_KEY] = (kind, run_id)
-
-
-def _close_dialog() -> None:
-    st.session_state.pop(DIALOG_KEY, None)
-
-
-@st.dialog("Send this run to Visma?", width="medium", on_dismiss=_close_dialog)
+@st.dialog("Send this run to Visma?", width="medium", on_dismiss=close_dialog)
 def confirm_send(run: dict, company: dict) -> None:
     st.markdown(
         f"**{company['name']}** · {run['label']}  \n"
@@ -112,16 +106,16 @@ def confirm_send(run: dict, company: dict) -> None:
     left, right = st.columns(2)
     if left.button("Send", type="primary", icon=":material/send:", key="je_confirm_send", width="stretch"):
         ok, result = try_service(services.send_run, rt, run["id"], actor=actor())
-        clear_caches()
+        data_changed()
         if ok:
-            _close_dialog()
+            close_dialog()
             _flash_send_result(run, result)
             st.rerun()
-    if right.button("Cancel", key="je_cancel_send", width="stretch", on_click=_close_dialog):
+    if right.button("Cancel", key="je_cancel_send", width="stretch", on_click=close_dialog):
         st.rerun()
 
 
-@st.dialog("Send this run again?", width="medium", on_dismiss=_close_dialog)
+@st.dialog("Send this run again?", width="medium", on_dismiss=close_dialog)
 def confirm_resend(run: dict) -> None:
     st.markdown(f"**{run['company']}** · {run['label']} was sent as Visma voucher **{run.get('voucher_number')}**.")
     st.warning(
@@ -139,12 +133,12 @@ def confirm_resend(run: dict) -> None:
             st.error("Say why the run is sent again (at least a few words): the reason is kept with the run.")
         else:
             ok, result = try_service(services.resend_run, rt, run["id"], reason=reason.strip(), actor=actor())
-            clear_caches()
+            data_changed()
             if ok:
-                _close_dialog()
+                close_dialog()
                 _flash_send_result(run, result)
                 st.rerun()
-    if right.button("Cancel", key="je_cancel_resend", width="stretch", on_click=_close_dialog):
+    if right.button("Cancel", key="je_cancel_resend", width="stretch", on_click=close_dialog):
         st.rerun()
 
 
@@ -196,7 +190,7 @@ if companies:
         if auto != bool(company.get("auto_send")) and (
             service_call(services.set_auto_send, rt, code, auto, actor=actor()) is not None
         ):
-            clear_caches()
+            data_changed()
             st.toast(f"Automatic sending {'on' if auto else 'off'} for {company['name']}.",
                      icon=":material/check_circle:")
     else:
@@ -323,15 +317,15 @@ def _run_detail(run: dict, company: dict) -> None:
     if run["status"] == "not_sent":
         b1.button("Send to Visma…", type="primary", icon=":material/send:", key=f"je_send_{run['id']}",
                   disabled=not mapped, help=None if mapped else "Map the company first (Administrations).",
-                  on_click=_open_dialog, args=("send", run["id"]))
+                  on_click=open_dialog, args=("je_send",), kwargs={"run_id": run["id"]})
     elif run["status"] == "failed":
         b1.button("Send again…", type="primary", icon=":material/replay:", key=f"je_send_{run['id']}",
                   disabled=not mapped, help="After fixing the cause (see the solution above).",
-                  on_click=_open_dialog, args=("send", run["id"]))
+                  on_click=open_dialog, args=("je_send",), kwargs={"run_id": run["id"]})
     elif run["status"] == "sent":
         b1.button("Re-send…", icon=":material/replay:", key=f"je_resend_{run['id']}", disabled=not mapped,
                   help="Creates a second voucher in Visma; only with a reason.",
-                  on_click=_open_dialog, args=("resend", run["id"]))
+                  on_click=open_dialog, args=("je_resend",), kwargs={"run_id": run["id"]})
     if run["status"] == "failed":
         if b2.button("Support bundle", icon=":material/inventory_2:", key=f"je_bundle_{run['id']}",
                      help="Everything support needs about this failure (no token or secret), as a file for a ticket."):
@@ -342,14 +336,14 @@ def _run_detail(run: dict, company: dict) -> None:
         if stored and stored[0] == run["id"]:
             b3.download_button("Download bundle (JSON)", stored[1], file_name=f"support-bundle-run-{run['id']}.json",
                                mime="application/json", icon=":material/download:", key=f"je_bundle_dl_{run['id']}")
-    dialog = st.session_state.get(DIALOG_KEY)
-    if dialog and dialog[1] == run["id"]:
-        if dialog[0] == "send" and run["status"] in ("not_sent", "failed"):
+    dialog = pending_dialog("je_send", "je_resend")
+    if dialog and dialog[1]["run_id"] == run["id"]:
+        if dialog[0] == "je_send" and run["status"] in ("not_sent", "failed"):
             confirm_send(run, company)
-        elif dialog[0] == "resend" and run["status"] == "sent":
+        elif dialog[0] == "je_resend" and run["status"] == "sent":
             confirm_resend(run)
         else:
-            _close_dialog()
+            close_dialog()
     preview_tab, history_tab = st.tabs(["Voucher preview", "Attempts"])
     with preview_tab:
         _show_preview(run["id"])
@@ -465,7 +459,7 @@ def bulk_panel() -> None:
             lambda progress: services.send_pending(rt, company_codes=chosen, actor=actor(), progress=progress),
             draw,
         )
-        clear_caches()
+        data_changed()
         if not ok:
             status.update(label="Sending stopped", state="error", expanded=True)
             return
@@ -506,7 +500,7 @@ with tabs["Import a journal file"]:
                                       upload.getvalue(), actor=actor(), company_name=new_name.strip() or None)
                 if report is not None:
                     st.session_state[IMPORT_REPORT_KEY] = (upload.name, report)
-                    clear_caches()
+                    data_changed()
         stored = st.session_state.get(IMPORT_REPORT_KEY)
         if stored:
             name, report = stored
