@@ -267,16 +267,18 @@ async def list_accounts_of_year(request: Request, ctx: dict[str, Any]) -> Respon
     cid = ctx["company"]["id"]
     fy_id = request.path_params["fiscalyearId"]
     with _store(request).tx(write=False) as tx:
-        fy = _fy_or_none(tx, cid, fy_id)
-        if fy is None:
-            raise _no_fiscal_year_id(fy_id)
+        fy = _fy_or_3001(tx, cid, fy_id)
         items = [account_api(a) for a in tx.list("account", cid) if a["fy"] == fy["Id"]]
         return _page(request, tx, items, ACCOUNT_FIELDS)
 
 
-def _no_fiscal_year_id(fy_id: str) -> ApiError:
-    return ApiError(400, 3001, f"FiscalYearDoesNotExist - Resource not found: fiscalYearId. There is no fiscal year "
-                               f"with id {fy_id}.")
+def _fy_or_3001(tx: Tx, cid: str, fy_id: str) -> dict[str, Any]:
+    """The fiscal year named in a list path, or Visma's 3001 for an id the company does not have (or hides)."""
+    fy = _fy_or_none(tx, cid, fy_id)
+    if fy is None:
+        raise ApiError(400, 3001, f"FiscalYearDoesNotExist - Resource not found: fiscalYearId. There is no fiscal "
+                                  f"year with id {fy_id}.")
+    return fy
 
 
 @v2("/v2/costcenters", COSTCENTER_READ)
@@ -302,9 +304,7 @@ async def list_vouchers_of_year(request: Request, ctx: dict[str, Any]) -> Respon
     cid = ctx["company"]["id"]
     fy_id = request.path_params["fiscalyearId"]
     with _store(request).tx(write=False) as tx:
-        fy = _fy_or_none(tx, cid, fy_id)
-        if fy is None:
-            raise _no_fiscal_year_id(fy_id)
+        fy = _fy_or_3001(tx, cid, fy_id)
         items = [v["api"] for v in tx.list("voucher", cid) if v["fiscal_year_id"] == fy["Id"]]
         return _page(request, tx, items, VOUCHER_FIELDS)
 
