@@ -33,6 +33,14 @@ def new_app() -> AppTest:
     return AppTest.from_file(str(APP), default_timeout=TIMEOUT)
 
 
+def app_with_query(query: dict[str, str]) -> AppTest:
+    """A new session opened at ``/?<query>`` (as the browser arrives from Visma), not run yet."""
+    at = new_app()
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at
+
+
 def open_page(page: str) -> AppTest:
     """The app, run once (so st.navigation registers the pages), then switched to ``page`` and run."""
     at = new_app()

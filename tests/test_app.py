@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.apptest_helpers import BAKKERIJ, all_text, callback_query, new_app
+from tests.apptest_helpers import BAKKERIJ, all_text, app_with_query, callback_query, new_app
 
 
 def _account(app_rt, name):
@@ -30,9 +30,7 @@ def test_callback_completes_authorization_and_lands_on_accounts(app_rt):
 
     services.create_account(app_rt, "Bakkerij", actor="test")
     query = callback_query(app_rt, "Bakkerij", company=BAKKERIJ)
-    at = new_app()
-    for key, value in query.items():
-        at.query_params[key] = value
+    at = app_with_query(query)
     at.run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Accounts"]
@@ -68,9 +66,7 @@ def test_access_denied_is_explained(app_rt):
     services.create_account(app_rt, "Bakkerij", actor="test")
     query = callback_query(app_rt, "Bakkerij", allow=False)
     assert query.get("error") == "access_denied"
-    at = new_app()
-    for key, value in query.items():
-        at.query_params[key] = value
+    at = app_with_query(query)
     at.run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Accounts"]
@@ -123,9 +119,7 @@ def test_expired_state_is_refused_and_nothing_is_stored(app_rt, monkeypatch):
     query = callback_query(app_rt, "Bakkerij", company=BAKKERIJ)
     real_now = models.utcnow
     monkeypatch.setattr(models, "utcnow", lambda: real_now() + timedelta(minutes=11))
-    at = new_app()
-    for key, value in query.items():
-        at.query_params[key] = value
+    at = app_with_query(query)
     at.run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Accounts"]
@@ -140,14 +134,10 @@ def test_reused_callback_in_a_new_session_is_refused(app_rt):
 
     services.create_account(app_rt, "Bakkerij", actor="test")
     query = callback_query(app_rt, "Bakkerij", company=BAKKERIJ)
-    first = new_app()
-    for key, value in query.items():
-        first.query_params[key] = value
+    first = app_with_query(query)
     first.run()
     assert first.success and not first.error
-    second = new_app()
-    for key, value in query.items():
-        second.query_params[key] = value
+    second = app_with_query(query)
     second.run()
     assert not second.exception
     assert [t.value for t in second.title] == ["Accounts"]
