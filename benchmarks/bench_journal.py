@@ -2,7 +2,7 @@
 
 Run from the repository root: `.venv/bin/python -m benchmarks.bench_journal [--lines N] [--repeat 5]`
 (or `.venv/bin/python benchmarks/bench_journal.py`). The lines are generated deterministically
-(`core.demo_payroll.large_run`: every cost line split over three cost centres with six-decimal amounts, so the
+(`core.demo.payroll.large_run`: every cost line split over three cost centres with six-decimal amounts, so the
 builder has to sum exactly and round once); only `build_voucher` is timed. Prints figures; it is not a test.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.demo_payroll import large_run  # noqa: E402
-from core.journal import build_voucher  # noqa: E402
+from core.demo.payroll import large_run  # noqa: E402
+from core.export.voucher import build_voucher  # noqa: E402
 
 TARGET_SECONDS = 0.5
 COST_CENTRE_ACCOUNTS = {4000, 4010, 4020, 4100, 4150, 4200}

@@ -2,7 +2,7 @@
 
 Run from the repository root: `.venv/bin/python -m benchmarks.bench_pages [--companies 2000] [--runs 12] [--repeat 7]`.
 It seeds a fresh SQLite database directly (SQLAlchemy core bulk inserts, not timed): 2,000 companies × 12 monthly runs
-from ``core.demo_payroll.generate_bulk`` with their journal lines, one authorized account and mapping per company,
+from ``core.demo.payroll.generate_bulk`` with their journal lines, one authorized account and mapping per company,
 every run's export state (sent / failed with a catalogue entry / not sent) and its attempts. The bulk accounts hold
 placeholder tokens (no timed page decrypts them); the payroll company Administrations opens on is then re-mapped to one
 account really authorized at the sandbox (``authorize_default_mapping``), so that page's live chart call works. The
@@ -35,9 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from core.db import make_engine, migrate  # noqa: E402
-from core.demo_payroll import generate_bulk  # noqa: E402
-from core.models import (  # noqa: E402
+from core.db.engine import make_engine, migrate  # noqa: E402
+from core.db.models import (  # noqa: E402
     Account,
     AccountToken,
     CompanyMapping,
@@ -46,6 +45,7 @@ from core.models import (  # noqa: E402
     PayrollCompany,
     PayrollRun,
 )
+from core.demo.payroll import generate_bulk  # noqa: E402
 
 TARGET_SECONDS = 0.3
 FAILURE_ENTRIES = ("fiscal-year-missing", "api-module-inactive", "ledger-empty", "period-locked", "rate-limited",
@@ -185,7 +185,7 @@ def authorize_default_mapping() -> dict[str, str]:
     environment the pages use (same database, sandbox and TOKEN_ENCRYPTION_KEY). Not timed.
     """
     from core import services
-    from core.demo_login import login_and_consent
+    from core.demo.login import login_and_consent
 
     rt = services.build_runtime()
     try:

@@ -1,6 +1,6 @@
-"""``python -m core …``: the command line (see ``core.cli``)."""
+"""``python -m core …``: the command line (see ``core.cli.main``)."""
 
-from core.cli import main
+from core.cli.main import main
 
 if __name__ == "__main__":
     main()

@@ -16,11 +16,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from core import models
-from core.db import session_scope
-from core.export_claims import stale_condition
-from core.export_views import recent_failures
-from core.models import AUTHORIZED, FAILED, NOT_SENT, Account, CompanyMapping, PayrollCompany, PayrollRun
+from core.db import models
+from core.db.engine import session_scope
+from core.db.models import AUTHORIZED, FAILED, NOT_SENT, Account, CompanyMapping, PayrollCompany, PayrollRun
+from core.export.claims import stale_condition
+from core.export.views import recent_failures
 
 __all__ = ["overview"]
 

@@ -13,8 +13,8 @@ from functools import cached_property
 
 from sqlalchemy.engine import Engine
 
-from core.crypto import TokenCipher, resolve_encryption_key
-from core.db import make_engine, migrate
+from core.db.crypto import TokenCipher, resolve_encryption_key
+from core.db.engine import make_engine, migrate
 from core.settings import PRODUCTION_IDENTITY_URL, Settings, load_settings
 
 
@@ -41,7 +41,7 @@ class Runtime:
     @cached_property
     def visma(self):
         """The eAccounting API client (one connection pool per process)."""
-        from core.visma import VismaClient
+        from core.visma.client import VismaClient
 
         client = VismaClient(self.settings.api_url)
         self._closers.append(client.close)
@@ -50,7 +50,7 @@ class Runtime:
     @cached_property
     def oauth(self):
         """The Visma identity server client (Authlib)."""
-        from core.oauth import VismaOAuth
+        from core.visma.oauth import VismaOAuth
 
         client = VismaOAuth(self.settings)
         self._closers.append(client.close)
@@ -74,7 +74,7 @@ def build_runtime(
         # Demo mode pointed at a sandbox started elsewhere (tests, or `python -m sandbox` run by hand).
         sandbox_url = settings.identity_url
     elif settings.demo_mode and start_sandbox:
-        from core.demo_runtime import ensure_sandbox
+        from core.demo.sandbox import ensure_sandbox
 
         sandbox_url = ensure_sandbox(settings)
         embedded = True

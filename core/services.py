@@ -5,7 +5,7 @@ else in ``core`` (DESIGN.md: pages → core.services → core.*). Every function
 data, and raises ``ServiceError`` with a message for people (and a troubleshooting ``entry_id`` when one fits).
 """
 
-from core.accounts import (
+from core.accounts.accounts import (
     complete_authorization,
     create_account,
     delete_account,
@@ -15,7 +15,8 @@ from core.accounts import (
     refresh_account,
     start_authorization,
 )
-from core.demo import (
+from core.demo.constants import DEMO_PASSWORD
+from core.demo.service import (
     demo_status,
     prepare_demo,
     reset_demo,
@@ -24,10 +25,10 @@ from core.demo import (
     set_company_faults,
     set_company_state,
 )
-from core.demo_constants import DEMO_PASSWORD
 from core.errors import ServiceError
-from core.export import reconcile_stale, resend_run, send_pending, send_run
-from core.export_views import (
+from core.export.preflight import preflight_company, preflight_run
+from core.export.send import reconcile_stale, resend_run, send_pending, send_run
+from core.export.views import (
     company_status_grid,
     export_counts_by_period,
     export_history,
@@ -38,7 +39,7 @@ from core.export_views import (
     run_history,
     support_bundle,
 )
-from core.mappings import (
+from core.mappings.mappings import (
     cost_center_mapping,
     get_chart,
     ledger_mapping,
@@ -50,12 +51,11 @@ from core.mappings import (
     unmap_company,
 )
 from core.overview import overview
-from core.payroll import import_journal_file, list_payroll_companies, seed_demo_payroll
-from core.payroll_import import to_csv_bytes
-from core.preflight import preflight_company, preflight_run
+from core.payroll.file_import import to_csv_bytes
+from core.payroll.store import import_journal_file, list_payroll_companies, seed_demo_payroll
 from core.runtime import Runtime, build_runtime, default_actor
 from core.settings import ConfigurationError, redact_url
-from core.troubleshooting import catalogue, classify, find_entry, match, search
+from core.troubleshooting.troubleshooting import catalogue, classify, find_entry, match, search
 
 __all__ = [
     "DEMO_PASSWORD",

@@ -1,7 +1,7 @@
 """Configuration: environment variables, also read from ``.streamlit/secrets.toml``; demo or production mode.
 
 Environment variables win over ``secrets.toml`` (root-level keys only). With no ``VISMA_CLIENT_ID`` the product runs in
-**demo mode**: ``core.demo_runtime`` starts (or reuses) the local Visma sandbox and points the URLs at it.
+**demo mode**: ``core.demo.sandbox`` starts (or reuses) the local Visma sandbox and points the URLs at it.
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
     client_id = values.get("VISMA_CLIENT_ID", "").strip()
     demo = not client_id
     if demo:
-        from core.demo_constants import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+        from core.demo.constants import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
         client_id, client_secret = DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
     else:

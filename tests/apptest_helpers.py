@@ -54,7 +54,7 @@ def callback_query(rt, account_name: str, *, company: str = BAKKERIJ, allow: boo
                    email: str = DEMO_EMAIL) -> dict[str, str]:
     """Drive the real flow at the sandbox: start, log in, choose the company, Allow; the callback's query."""
     from core import services
-    from core.demo_login import login_and_consent
+    from core.demo.login import login_and_consent
 
     url = services.start_authorization(rt, account_name, actor="test")
     callback = login_and_consent(url, email=email, password=DEMO_PASSWORD, company=company, allow=allow)

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from core.db import make_engine, migrate
+from core.db.engine import make_engine, migrate
 from core.settings import normalize_database_url
 
 # AppTest fixtures (app_env, app_rt) for the page tests.

@@ -15,10 +15,10 @@ import pytest
 from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
-from core import models
-from core.cli import app as cli_app
-from core.cli_common import use_runtime
-from core.demo_constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
+from core.cli.common import use_runtime
+from core.cli.main import app as cli_app
+from core.db import models
+from core.demo.constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
 from core.runtime import Runtime, build_runtime
 from core.settings import load_settings
 
@@ -45,7 +45,7 @@ def rt(sandbox, database_url, tmp_path) -> Iterator[Runtime]:
 
 
 class Clock:
-    """Moves ``core.models.utcnow`` (our clock) and optionally the sandbox's clock together."""
+    """Moves ``core.db.models.utcnow`` (our clock) and optionally the sandbox's clock together."""
 
     def __init__(self, monkeypatch, sandbox_url: str):
         self.offset = timedelta()
@@ -68,8 +68,8 @@ def clock(monkeypatch, sandbox) -> Clock:
 def authorize(rt: Runtime, name: str, company: str, *, email: str = DEMO_USER_ALL_COMPANIES,
               create: bool = True) -> dict:
     """Create (optionally) and authorize an account through the sandbox's own login and consent pages."""
-    from core import accounts
-    from core.demo_login import login_and_consent
+    from core.accounts import accounts
+    from core.demo.login import login_and_consent
 
     if create:
         accounts.create_account(rt, name, actor="test")

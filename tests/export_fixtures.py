@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import httpx
 import sqlalchemy as sa
 
-from core.db import session_scope
-from core.demo_payroll import DEMO_COMPANIES, demo_runs
-from core.models import PayrollCompany, PayrollRun
-from core.payroll import DEMO_MAPPING, _write_batch
-from core.payroll_types import PayrollCompanyData
+from core.db.engine import session_scope
+from core.db.models import PayrollCompany, PayrollRun
+from core.demo.payroll import DEMO_COMPANIES, demo_runs
+from core.payroll.store import DEMO_MAPPING, _write_batch
+from core.payroll.types import PayrollCompanyData
 from sandbox import seed
 from tests.core_fixtures import authorize
 
@@ -54,7 +54,7 @@ def authorize_for(rt, sandbox_company_name: str, account_name: str | None = None
 def setup_company(rt, code: str = "BAKKERIJ-DGK", *, periods=(1, 2, 3), account_name: str | None = None,
                   map_it: bool = True) -> Setup:
     """Demo runs of ``code``, an account authorized for its sandbox company, and the mapping between them."""
-    from core.mappings import map_company
+    from core.mappings.mappings import map_company
 
     ids = store_demo_runs(rt, code, periods)
     name = account_name or f"acc-{code}"
@@ -107,7 +107,7 @@ def reset_stats(sandbox_url: str) -> None:
 
 def fast_client(rt, **kwargs):
     """Replace the runtime's Visma client by one that never sleeps between retries (tests inject the waits)."""
-    from core.visma import VismaClient
+    from core.visma.client import VismaClient
 
     defaults = {"sleep": lambda _s: None, "max_retries": 2}
     defaults.update(kwargs)

@@ -13,11 +13,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from core import accounts
-from core.demo_constants import DEMO_PASSWORD
-from core.demo_login import login_and_consent
+from core.accounts import accounts
+from core.db.models import Account, AccountToken, AuditEvent, CompanyMapping, OAuthState, PayrollCompany
+from core.demo.constants import DEMO_PASSWORD
+from core.demo.login import login_and_consent
 from core.errors import ServiceError
-from core.models import Account, AccountToken, AuditEvent, CompanyMapping, OAuthState, PayrollCompany
 from tests.core_fixtures import authorize, clock, rt, sandbox_stats  # noqa: F401
 
 BAKKERIJ = "Bakkerij De Gouden Korst B.V."
@@ -44,7 +44,7 @@ def _callback(rt, name, company=BAKKERIJ, **kw):  # noqa: F811
 
 
 def _map(rt, name, visma_company_id, code="P1"):  # noqa: F811
-    """A mapping row as core.mappings writes it (payroll company → this account's Visma company)."""
+    """A mapping row as core.mappings.mappings writes it (payroll company → this account's Visma company)."""
     with Session(rt.engine) as s:
         account = s.exec(select(Account).where(Account.name == name)).one()
         company = PayrollCompany(code=code, name=f"Payroll {code}")
@@ -305,7 +305,7 @@ def _statements(engine):
 
 def _bulk_accounts(engine, start: int, count: int) -> None:
     """``count`` accounts, each with two mapped payroll companies, plus one account without any."""
-    from core.models import utcnow
+    from core.db.models import utcnow
 
     now = utcnow()
     with engine.begin() as conn:

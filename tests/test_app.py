@@ -113,7 +113,8 @@ def test_expired_state_is_refused_and_nothing_is_stored(app_rt, monkeypatch):
     """Visma sends the browser back after the 10 minutes the pending authorization lives: a clear error, no token."""
     from datetime import timedelta
 
-    from core import models, services
+    from core import services
+    from core.db import models
 
     services.create_account(app_rt, "Bakkerij", actor="test")
     query = callback_query(app_rt, "Bakkerij", company=BAKKERIJ)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from core import accounts
-from core.demo_constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
-from core.demo_login import login_and_consent
+from core.accounts import accounts
+from core.demo.constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
+from core.demo.login import login_and_consent
 from tests.core_fixtures import cli, rt, runtime_env  # noqa: F401
 from tests.core_fixtures import cli_json as _json
 
@@ -154,8 +154,8 @@ def test_every_accounts_command_exits_2_on_bad_usage_and_1_on_a_business_failure
 
 
 def test_unexpected_error_escaping_the_commands_is_one_line(monkeypatch, capsys, tmp_path):
-    """Whatever escapes typer itself ends in ``core.cli.main`` as one line and exit 1: no traceback, no message."""
-    import core.cli as cli_module
+    """Whatever escapes typer itself ends in ``core.cli.main.main`` as one line and exit 1: no traceback, no message."""
+    import core.cli.main as cli_module
 
     def boom(*_args, **_kwargs):
         raise ValueError("Bearer secret-access-token-xyz")
@@ -196,7 +196,7 @@ def test_a_bad_or_unreachable_database_exits_1_in_words(tmp_path, database_url, 
 
 def test_database_lost_during_a_command_exits_1_in_words(cli, rt):  # noqa: F811
     """The database goes away after the runtime was built (a server stopped): one line that names it, exit 1."""
-    from core.db import make_engine
+    from core.db.engine import make_engine
 
     working = rt.engine
     rt.engine = make_engine("postgresql://app:pw-Secret-456@127.0.0.1:1/links")

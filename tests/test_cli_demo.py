@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from core.demo_runtime import answers, sandbox_info, stop_sandbox
+from core.demo.sandbox import answers, sandbox_info, stop_sandbox
 from core.settings import load_settings
 from tests.core_fixtures import cli, rt  # noqa: F401
 from tests.core_fixtures import cli_json as _json

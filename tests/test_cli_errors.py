@@ -6,8 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
-from core.cli_errors import errors_app
-from core.troubleshooting import catalogue
+from core.cli.errors import errors_app
+from core.troubleshooting.troubleshooting import catalogue
 
 runner = CliRunner()
 

@@ -7,12 +7,12 @@ import json
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from core.cli import app
-from core.cli_common import use_runtime
-from core.db import session_scope
-from core.demo_payroll import demo_runs
-from core.models import AuditEvent
-from core.payroll_import import to_csv_bytes
+from core.cli.common import use_runtime
+from core.cli.main import app
+from core.db.engine import session_scope
+from core.db.models import AuditEvent
+from core.demo.payroll import demo_runs
+from core.payroll.file_import import to_csv_bytes
 from tests.core_fixtures import rt  # noqa: F401
 from tests.export_fixtures import set_state, setup_company
 

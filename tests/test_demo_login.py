@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from core.demo_login import DemoLoginError, login_and_consent, parse_page
+from core.demo.login import DemoLoginError, login_and_consent, parse_page
 from sandbox import seed
 from tests.visma_helpers import ANNA, PASSWORD, REDIRECT_URI, authorization_url, sandbox_token
 

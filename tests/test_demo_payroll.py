@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from core.demo_payroll import (
+from core.demo.payroll import (
     DEMO_ACCOUNTS,
     DEMO_COMPANIES,
     DEMO_COST_CENTERS,
@@ -15,7 +15,7 @@ from core.demo_payroll import (
     generate_bulk,
     large_run,
 )
-from core.payroll_source import DemoPayrollSource, PayrollSource
+from core.payroll.sources import DemoPayrollSource, PayrollSource
 
 CENT = Decimal("0.01")
 # The bundled sandbox's chart of accounts (docs/architecture.md): active accounts and where cost centres go.
@@ -112,7 +112,7 @@ def test_large_run_balances_exactly_with_many_decimals():
 def test_live_demo_window_holds_only_runs_processed_by_now():
     from datetime import UTC, datetime
 
-    from core.demo_payroll import demo_window_runs, last_processed_period
+    from core.demo.payroll import demo_window_runs, last_processed_period
 
     now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # before November's pay date
     assert last_processed_period(now) == (2026, 10)

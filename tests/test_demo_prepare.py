@@ -2,8 +2,8 @@
 
 from dataclasses import replace
 
-from core import demo
-from core.payroll import list_payroll_companies
+from core.demo import service as demo
+from core.payroll.store import list_payroll_companies
 from tests.core_fixtures import rt  # noqa: F401
 
 
@@ -11,7 +11,7 @@ def test_embedded_demo_loads_payroll_once(rt):  # noqa: F811
     embedded = replace(rt, embedded_sandbox=True)
     first = demo.prepare_demo(embedded)
     assert first is not None and len(list_payroll_companies(rt)) >= 6
-    from core.models import utcnow
+    from core.db.models import utcnow
     from core.services import list_runs
 
     runs = list_runs(rt)
@@ -28,9 +28,9 @@ def test_a_configured_sandbox_is_left_empty(rt):  # noqa: F811
 def test_a_demo_on_another_port_registers_its_own_redirect_uri(rt):  # noqa: F811
     import pytest
 
-    from core import accounts
-    from core.demo_constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
-    from core.demo_login import DemoLoginError, login_and_consent
+    from core.accounts import accounts
+    from core.demo.constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
+    from core.demo.login import DemoLoginError, login_and_consent
 
     accounts.create_account(rt, "Other port", actor="test")
     import uuid

@@ -11,8 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core import accounts, demo
-from core.demo_runtime import answers, ensure_sandbox, sandbox_info, stop_sandbox
+from core.accounts import accounts
+from core.demo import service as demo
+from core.demo.sandbox import answers, ensure_sandbox, sandbox_info, stop_sandbox
 from core.errors import ServiceError
 from core.settings import load_settings
 from tests.core_fixtures import rt  # noqa: F401
@@ -27,7 +28,7 @@ def _settings(data_dir: Path):
 
 
 _ENSURE_SCRIPT = (
-    "import sys; from pathlib import Path; from core.demo_runtime import ensure_sandbox; "
+    "import sys; from pathlib import Path; from core.demo.sandbox import ensure_sandbox; "
     "from core.settings import load_settings; d = sys.argv[1]; "
     "print(ensure_sandbox(load_settings({'DATA_DIR': d, 'VISMA_REDIRECT_URI': 'http://localhost:8599/'}, "
     "secrets_path=Path(d) / 'absent.toml')))"

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from core import accounts
-from core.models import AccountToken, OAuthState
+from core.accounts import accounts
+from core.db.models import AccountToken, OAuthState
 from tests.core_fixtures import authorize, rt  # noqa: F401
 
 
@@ -61,7 +61,7 @@ def test_tokens_and_verifier_are_encrypted_at_rest(rt):  # noqa: F811
 def test_wrong_key_cannot_read_tokens(rt):  # noqa: F811
     from cryptography.fernet import Fernet
 
-    from core.crypto import TokenCipher, TokenDecryptionError
+    from core.db.crypto import TokenCipher, TokenDecryptionError
 
     authorize(rt, "a", "Bakkerij De Gouden Korst B.V.")
     with Session(rt.engine) as s:
@@ -82,8 +82,8 @@ def test_a_changed_key_is_explained_not_unexpected(rt):  # noqa: F811
 
     from cryptography.fernet import Fernet
 
-    from core import accounts
-    from core.crypto import TokenCipher
+    from core.accounts import accounts
+    from core.db.crypto import TokenCipher
     from core.errors import ServiceError
 
     authorize(rt, "a", "Bakkerij De Gouden Korst B.V.")

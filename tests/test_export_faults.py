@@ -8,12 +8,12 @@ import time
 import httpx
 import sqlalchemy as sa
 
-from core import export
-from core.db import session_scope
-from core.export import ExportOptions
-from core.journal import export_marker
-from core.models import PayrollCompany, PayrollRun
-from core.payroll import load_run_data
+from core.db.engine import session_scope
+from core.db.models import PayrollCompany, PayrollRun
+from core.export import send as export
+from core.export.send import ExportOptions
+from core.export.voucher import export_marker
+from core.payroll.store import load_run_data
 from tests.core_fixtures import clock, rt  # noqa: F401
 from tests.export_fixtures import (
     ACTOR,
@@ -83,7 +83,7 @@ def test_5xx_answer_then_lookup_not_found_is_a_transient_failure(rt, sandbox, mo
     """Visma answered 5xx (request finished) and the look-up succeeds: not in Visma → failed, retried later."""
     s = setup_company(rt, periods=(3,))
     run_id = s.run_ids[0]
-    from core.visma import VismaClient, VismaError
+    from core.visma.client import VismaClient, VismaError
 
     def failing_post(self, token, body):
         raise VismaError("InternalServerError - An unexpected error occurred.", status=500, error_code=5000,
@@ -144,9 +144,9 @@ def test_429_fails_transiently_and_is_retried_without_duplicates(rt, sandbox, cl
 
 def _crash_while_sending(rt, run_id, *, post_first: bool):  # noqa: F811
     """What a process that died mid-send leaves: the run claimed by a dead sender, maybe its voucher in Visma."""
-    from core.accounts import visma_session
-    from core.export import _Sender
-    from core.mappings import load_context
+    from core.accounts.accounts import visma_session
+    from core.export.send import _Sender
+    from core.mappings.mappings import load_context
 
     with session_scope(rt.engine) as session:
         run = session.get(PayrollRun, run_id)
@@ -166,7 +166,7 @@ def _crash_while_sending(rt, run_id, *, post_first: bool):  # noqa: F811
 
 
 def clock_now():
-    from core import models
+    from core.db import models
 
     return models.utcnow()
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from core import export
-from core.db import session_scope
-from core.models import ExportAttempt, PayrollRun
-from core.worker import run_once
+from core.db.engine import session_scope
+from core.db.models import ExportAttempt, PayrollRun
+from core.export import send as export
+from core.export.worker import run_once
 from tests.core_fixtures import clock, rt, runtime_env  # noqa: F401
 from tests.export_fixtures import (
     ACTOR,
@@ -97,7 +97,7 @@ def test_two_processes_contend_for_the_same_runs_and_each_is_posted_once(rt, san
 
 def test_two_workers_at_once_send_automatic_runs_once_and_leave_manual_ones(rt, sandbox, database_url,  # noqa: F811
                                                                            tmp_path):
-    from core.mappings import set_auto_send
+    from core.mappings.mappings import set_auto_send
 
     auto = setup_company(rt, "BAKKERIJ-DGK", periods=(1, 2, 3, 4, 5, 6))
     manual = setup_company(rt, "TRANSPORT-VISSER", periods=(1, 2))

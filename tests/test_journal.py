@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.demo_payroll import DEMO_COMPANIES, demo_runs, generate_bulk
+from core.demo.payroll import DEMO_COMPANIES, demo_runs, generate_bulk
 from core.errors import ServiceError
-from core.journal import (
+from core.export.voucher import (
     MAX_TRANSACTION_TEXT,
     MAX_VOUCHER_TEXT,
     JournalError,
@@ -24,7 +24,7 @@ from core.journal import (
     export_marker,
     is_balanced_to_the_cent,
 )
-from core.payroll_types import JournalLine, PayrollRunData
+from core.payroll.types import JournalLine, PayrollRunData
 
 D = Decimal
 CENT = D("0.01")

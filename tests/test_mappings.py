@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import ServiceError
-from core.mappings import (
+from core.mappings.mappings import (
     cost_center_mapping,
     ledger_mapping,
     map_company,
@@ -13,7 +13,7 @@ from core.mappings import (
     save_ledger_mapping,
     set_auto_send,
 )
-from core.payroll import list_payroll_companies
+from core.payroll.store import list_payroll_companies
 from tests.core_fixtures import rt  # noqa: F401
 from tests.export_fixtures import ACTOR, authorize_for, setup_company, store_demo_runs
 
@@ -45,7 +45,7 @@ def test_second_company_on_the_same_visma_company_is_warned_and_unauthorized_ref
     store_demo_runs(rt, "HOVENIER-GROEN", (1,))
     result = map_company(rt, "HOVENIER-GROEN", "bakkerij", actor=ACTOR)
     assert result["warnings"] and "BAKKERIJ-DGK" in result["warnings"][0]
-    from core import accounts
+    from core.accounts import accounts
 
     accounts.create_account(rt, "not-yet", actor=ACTOR)
     with pytest.raises(ServiceError) as err:

@@ -5,8 +5,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
-import core.models  # noqa: F401  (registers every table)
-from core.db import MIGRATIONS_DIR, alembic_config, migrate
+import core.db.models  # noqa: F401  (registers every table)
+from core.db.engine import MIGRATIONS_DIR, alembic_config, migrate
 
 
 def test_migrated_schema_matches_the_models(engine):
@@ -29,7 +29,7 @@ def test_0004_fills_reauthorize_by_of_accounts_authorized_before_it(engine, monk
     import sqlalchemy as sa
     from alembic import command
 
-    from core.models import Account
+    from core.db.models import Account
 
     cfg = alembic_config(engine)
     authorized_at = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)

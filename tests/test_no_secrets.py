@@ -13,12 +13,13 @@ import httpx
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from core import accounts, models
-from core.cli import app
-from core.cli_common import use_runtime
-from core.demo_constants import DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
-from core.demo_login import login_and_consent
-from core.models import AccountToken
+from core.accounts import accounts
+from core.cli.common import use_runtime
+from core.cli.main import app
+from core.db import models
+from core.db.models import AccountToken
+from core.demo.constants import DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
+from core.demo.login import login_and_consent
 from tests.core_fixtures import rt  # noqa: F401
 
 BAKKERIJ = "Bakkerij De Gouden Korst B.V."

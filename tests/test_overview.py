@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 
-from core.export import list_runs, recent_failures
-from core.models import Account, PayrollCompany, PayrollRun
+from core.db.models import Account, PayrollCompany, PayrollRun
+from core.export.send import list_runs, recent_failures
 from core.overview import overview
-from core.payroll import list_payroll_companies
+from core.payroll.store import list_payroll_companies
 
 
 def _bulk(engine, companies: int = 2000, runs: int = 12) -> None:
@@ -93,7 +93,7 @@ def test_company_status_grid_counts_runs_per_company_period_and_status(engine):
 
 
 def test_company_status_grid_at_a_bureaus_size_is_one_row_per_company_period_and_status(engine):
-    from core.export_views import company_status_grid
+    from core.export.views import company_status_grid
 
     _bulk(engine)
     grid = company_status_grid(SimpleNamespace(engine=engine))
@@ -124,7 +124,7 @@ def test_get_run_is_one_row_of_list_runs_and_explains_a_missing_run(engine):
 def test_reauthorization_due_lists_authorized_accounts_within_a_week_with_their_companies(engine):
     from datetime import timedelta
 
-    from core.models import CompanyMapping, utcnow
+    from core.db.models import CompanyMapping, utcnow
 
     now = utcnow()
     accounts = {  # name: (status, reauthorize_by)

@@ -61,7 +61,7 @@ def test_reauthorization_due_lists_accounts_with_their_dependent_companies(rt, m
     import sqlalchemy as sa
     import streamlit as st
 
-    from core.models import Account, utcnow
+    from core.db.models import Account, utcnow
 
     at = open_page(PAGE)
     assert not at.exception

@@ -10,9 +10,9 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from core.demo_payroll import demo_runs
-from core.journal import build_voucher
-from core.payroll_import import (
+from core.demo.payroll import demo_runs
+from core.export.voucher import build_voucher
+from core.payroll.file_import import (
     COLUMNS,
     MAX_FILE_BYTES,
     JournalFileRejected,
@@ -22,7 +22,7 @@ from core.payroll_import import (
     refuse_known_runs,
     to_csv_bytes,
 )
-from core.payroll_source import FilePayrollSource, PayrollSource
+from core.payroll.sources import FilePayrollSource, PayrollSource
 
 D = Decimal
 CODE = "KAPSALON-KNIPPERLICHT"

@@ -7,11 +7,11 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from core.demo_payroll import DEMO_COMPANIES, demo_runs
-from core.models import JournalLineRow, PayrollCompany, PayrollRun
-from core.payroll import DEMO_MAPPING, import_journal_file, list_payroll_companies, seed_demo_payroll, sync_source
-from core.payroll_import import to_csv_bytes
-from core.payroll_source import DemoPayrollSource
+from core.db.models import JournalLineRow, PayrollCompany, PayrollRun
+from core.demo.payroll import DEMO_COMPANIES, demo_runs
+from core.payroll.file_import import to_csv_bytes
+from core.payroll.sources import DemoPayrollSource
+from core.payroll.store import DEMO_MAPPING, import_journal_file, list_payroll_companies, seed_demo_payroll, sync_source
 from sandbox import seed
 
 CODE = "HOVENIER-GROEN"
@@ -84,7 +84,7 @@ def test_a_malformed_xlsx_imports_nothing(engine):
 
     import openpyxl
 
-    from core.payroll_import import COLUMNS
+    from core.payroll.file_import import COLUMNS
 
     rt = SimpleNamespace(engine=engine)
     book = openpyxl.Workbook()
@@ -114,7 +114,7 @@ class FakePayrollApi:
         self.calls: list[tuple[str, object]] = []
 
     def list_companies(self):
-        from core.payroll_types import PayrollCompanyData
+        from core.payroll.types import PayrollCompanyData
 
         self.calls.append(("companies", None))
         return [PayrollCompanyData(c["id"], c["name"]) for c in self.payload["companies"]]
@@ -123,7 +123,7 @@ class FakePayrollApi:
         from datetime import datetime
         from decimal import Decimal
 
-        from core.payroll_types import JournalLine, PayrollRunData
+        from core.payroll.types import JournalLine, PayrollRunData
 
         self.calls.append(("runs", company_code))
         runs = []
@@ -144,7 +144,7 @@ class FakePayrollApi:
 
 
 def test_a_payroll_api_connector_implements_payroll_source(engine):
-    from core.payroll_source import PayrollSource, PayrollSourceError
+    from core.payroll.sources import PayrollSource, PayrollSourceError
 
     journal = [{"gl": "4000", "component": "Salaris", "amount": "3210.55", "cc": "PROD"},
                {"gl": "1500", "component": "Loonheffing", "amount": "-812.40"},

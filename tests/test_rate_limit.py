@@ -1,4 +1,4 @@
-"""Fleet-wide pacing of voucher POSTs through the database (`core.rate_limit`), on SQLite and PostgreSQL: the grant is
+"""Fleet-wide pacing of voucher POSTs through the database (`core.visma.pacing`), on SQLite and PostgreSQL: the grant is
 conditional under concurrency, never admits more than the limit in any window span (threads, and two processes), and
 the export path posts vouchers through it."""
 
@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core import export
-from core.db import make_engine
-from core.models import RateLimitSlot
-from core.rate_limit import FleetRateLimiter, PacedLimiter
-from core.visma import RateLimiter
+from core.db.engine import make_engine
+from core.db.models import RateLimitSlot
+from core.export import send as export
+from core.visma.client import RateLimiter
+from core.visma.pacing import FleetRateLimiter, PacedLimiter
 from tests.core_fixtures import rt  # noqa: F401
 from tests.export_fixtures import ACTOR, setup_company
 

@@ -18,10 +18,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from core import accounts, models
+from core.accounts import accounts
+from core.db import models
+from core.db.models import Account, AccountToken, CompanyMapping, PayrollCompany
 from core.errors import ServiceError
-from core.models import Account, AccountToken, CompanyMapping, PayrollCompany
-from core.visma_errors import VismaError
+from core.visma.errors import VismaError
 from tests.core_fixtures import authorize, clock, rt, runtime_env, sandbox_stats  # noqa: F401
 
 BAKKERIJ = "Bakkerij De Gouden Korst B.V."
@@ -93,7 +94,7 @@ _PROCESS_SCRIPT = """
 import hashlib, json, sys, threading, time
 from core.runtime import build_runtime
 from core.settings import load_settings
-from core import accounts
+from core.accounts import accounts
 env = json.loads(sys.argv[1])
 account_id, start_at = int(sys.argv[2]), float(sys.argv[3])
 rt = build_runtime(load_settings(env), migrate_schema=False)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from core.crypto import TokenCipher, demo_key_file, resolve_encryption_key
-from core.demo_constants import DEMO_CLIENT_ID
+from core.db.crypto import TokenCipher, demo_key_file, resolve_encryption_key
+from core.demo.constants import DEMO_CLIENT_ID
 from core.runtime import build_runtime
 from core.settings import (
     PRODUCTION_API_URL,
@@ -122,7 +122,7 @@ def test_demo_mode_makes_a_key_only_its_owner_can_read(tmp_path, no_secrets):
 
 
 _KEY_SCRIPT = (
-    "import sys; from pathlib import Path; from core.crypto import resolve_encryption_key as r; "
+    "import sys; from pathlib import Path; from core.db.crypto import resolve_encryption_key as r; "
     "from core.settings import load_settings as l; d = sys.argv[1]; "
     "k = r(l({'DATA_DIR': d}, secrets_path=Path(d) / 'absent.toml')); "
     "import hashlib; print(hashlib.sha256(k.encode()).hexdigest())"
@@ -163,7 +163,7 @@ def test_refresh_token_lifetime_must_be_whole_days(no_secrets, value):
 def test_sqlite_engine_has_wal_busy_timeout_and_foreign_keys(tmp_path):
     import sqlalchemy as sa
 
-    from core.db import make_engine, migrate
+    from core.db.engine import make_engine, migrate
 
     engine = make_engine(f"sqlite:///{tmp_path / 'new-folder' / 't.db'}")  # the folder is created
     try:
@@ -182,7 +182,7 @@ def test_sqlite_engine_has_wal_busy_timeout_and_foreign_keys(tmp_path):
 
 @pytest.mark.parametrize("url", ["nonsense://u:pw-Secret-9@db/x", "no url at all", "postgresql+nodriver://u@db/x"])
 def test_a_database_url_that_cannot_work_is_a_configuration_error(url):
-    from core.db import make_engine
+    from core.db.engine import make_engine
 
     with pytest.raises(ConfigurationError) as err:
         make_engine(url)
@@ -190,7 +190,7 @@ def test_a_database_url_that_cannot_work_is_a_configuration_error(url):
 
 
 def test_an_unreachable_database_says_what_to_check_without_the_password():
-    from core.db import DatabaseUnavailableError, make_engine, migrate
+    from core.db.engine import DatabaseUnavailableError, make_engine, migrate
 
     engine = make_engine("postgresql://app:pw-Secret-7@127.0.0.1:1/links")
     with pytest.raises(DatabaseUnavailableError) as err:

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from core import troubleshooting as ts
-from core.troubleshooting import (
+from core.troubleshooting import troubleshooting as ts
+from core.troubleshooting.troubleshooting import (
     CatalogueError,
     Entry,
     MatchResult,
@@ -234,7 +234,7 @@ VARIANTS = {
     "wrapped-lines": lambda t, e: t.replace(". ", ".\n    ").replace(", ", ",\n"),
     "ids-changed": _change_ids,
     "json-toggled": lambda t, e: _unwrap_or_wrap(t),
-    "log-line": lambda t, e: f"2026-03-31 12:00:01,123 ERROR core.export: send of run 2026-03 failed: {t} (try 2)",
+    "log-line": lambda t, e: f"2026-03-31 12:00:01,123 ERROR core.export.send: send of run 2026-03 failed: {t} (try 2)",
     "email-nl": lambda t, e: f"Hoi support,\n\nBij het versturen krijgen we deze melding:\n\n> {t}\n\nGroet, Joost",
     "email-en": lambda t, e: f"Hi team,\nwe get this when sending the journal:\n\n{t}\n\nThanks, Anna",
 }
@@ -544,7 +544,7 @@ def test_search_filters():
 
 
 def test_a_whole_log_pasted_is_read_at_its_start_and_end():
-    noise = "2026-03-31 10:00:00 INFO core.export: run 2026-03 queued for company 42\n" * 1000
+    noise = "2026-03-31 10:00:00 INFO core.export.send: run 2026-03 queued for company 42\n" * 1000
     tail = '{"ErrorCode":4038,"DeveloperErrorMessage":"VoucherDateIsInLockedYearException - locked."}'
     assert match(noise + tail).id == "year-locked"
     assert match(tail + noise).id == "year-locked"

@@ -11,9 +11,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from core.visma import RateLimiter, VismaClient, VismaSession, odata_quote, path_template
-from core.visma_errors import VismaError, parse_error_body, retry_after_seconds
-from core.visma_models import FiscalYear, LedgerAccount, VoucherInfo, fiscal_year_for, parse_date
+from core.visma.client import RateLimiter, VismaClient, VismaSession, odata_quote, path_template
+from core.visma.errors import VismaError, parse_error_body, retry_after_seconds
+from core.visma.models import FiscalYear, LedgerAccount, VoucherInfo, fiscal_year_for, parse_date
 from sandbox import seed
 from tests.visma_helpers import Admin, Secret, TokenProvider, advancing_sleep, sandbox_token, voucher_body
 
@@ -483,7 +483,7 @@ def test_helpers():
 
 def test_entry_id_is_guarded():
     err = VismaError("ForbiddenRequestException - No access to module: api_standard", status=403, error_code=4002)
-    entry = err.entry_id  # None before core.troubleshooting exists; a catalogue id after
+    entry = err.entry_id  # None before core.troubleshooting.troubleshooting exists; a catalogue id after
     assert entry is None or isinstance(entry, str)
 
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from core.demo_login import login_and_consent
+from core.demo.login import login_and_consent
 
 CLIENT_ID = "eaccounting-link-demo"
 CLIENT_SECRET = "sandbox-demo-secret"  # the sandbox's published seed value

@@ -1,0 +1,1 @@
+"""Visma accounts: records, the OAuth authorization flow, single-flight token refresh, sessions."""

@@ -1,0 +1,178 @@
+"""Demo mode's actions: status, seed (accounts authorized through the sandbox's own pages), reset, and switching a
+sandbox company into a known error. All of them are refused outside demo mode: they talk to the sandbox's admin API,
+which production Visma does not have."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from core.accounts import accounts
+from core.db import audit
+from core.db.engine import session_scope
+from core.db.models import AUTHORIZED, utcnow
+from core.demo.constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
+from core.errors import ServiceError
+from core.mappings.mappings import map_company
+from core.payroll.store import list_payroll_companies, seed_demo_payroll
+
+ADMIN_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+def _sandbox_url(rt) -> str:
+    if not rt.settings.demo_mode or not rt.sandbox_url:
+        raise ServiceError(
+            "This works only in demo mode (no VISMA_CLIENT_ID set): it changes the bundled sandbox, not Visma.",
+            code="not_demo_mode",
+        )
+    return rt.sandbox_url.rstrip("/")
+
+
+def _admin(rt, method: str, path: str, **kwargs) -> Any:
+    url = f"{_sandbox_url(rt)}/_sandbox/{path.lstrip('/')}"
+    try:
+        response = httpx.request(method, url, timeout=ADMIN_TIMEOUT, **kwargs)
+    except httpx.HTTPError as exc:
+        raise ServiceError(
+            f"The demo sandbox at {_sandbox_url(rt)} does not answer ({type(exc).__name__}). Restart the dashboard or "
+            "the command; demo mode starts it again.",
+            code="sandbox_unreachable",
+        ) from None
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("error") or response.text
+        except (ValueError, AttributeError):
+            detail = response.text
+        raise ServiceError(f"The sandbox refused: {str(detail)[:300]}", code="sandbox_refused")
+    return response.json() if response.content else None
+
+
+def sandbox_companies(rt) -> list[dict]:
+    """The sandbox's companies with their state and faults."""
+    return _admin(rt, "GET", "companies")
+
+
+def demo_status(rt) -> dict[str, Any]:
+    """Where the sandbox runs, its companies (states, faults) and the accounts."""
+    url = _sandbox_url(rt)
+    status: dict[str, Any] = {"sandbox_url": url, "running": True, "companies": [], "accounts": []}
+    try:
+        status["companies"] = sandbox_companies(rt)
+        status["clock"] = _admin(rt, "GET", "clock")
+    except ServiceError as exc:
+        status["running"] = False
+        status["error"] = exc.message
+    status["accounts"] = [
+        {k: a[k] for k in ("name", "status", "visma_company_name", "status_entry_id", "token_expires_at")}
+        for a in accounts.list_accounts(rt)
+    ]
+    return status
+
+
+def _authorize_in_sandbox(rt, name: str, company_name: str, *, actor: str) -> dict:
+    from core.demo.login import DemoLoginError, login_and_consent
+
+    url = accounts.start_authorization(rt, name, actor=actor)
+    try:
+        callback = login_and_consent(url, email=DEMO_USER_ALL_COMPANIES, password=DEMO_PASSWORD, company=company_name)
+    except DemoLoginError as exc:
+        raise ServiceError(f"The demo login for '{name}' failed: {exc}", code="demo_login_failed") from None
+    return accounts.complete_authorization(rt, callback, actor=actor)
+
+
+def _map_payroll_companies(rt, account_names: set[str], *, actor: str) -> tuple[list[str], list[str]]:
+    """Map each demo payroll company to the account named like it (the demo gives them the sandbox's names)."""
+    mapped, warnings = [], []
+    for company in list_payroll_companies(rt):
+        if company.get("account_name") or company["name"] not in account_names:
+            continue
+        try:
+            result = map_company(rt, company["code"], company["name"], actor=actor)
+        except ServiceError as exc:
+            warnings.append(f"{company['name']}: {exc.message}")
+            continue
+        mapped.append(company["name"])
+        warnings += [f"{company['name']}: {w}" for w in result.get("warnings", [])]
+    return mapped, warnings
+
+
+def prepare_demo(rt, *, actor: str = "demo-mode") -> dict[str, Any] | None:
+    """On a dashboard started with nothing configured, load the demo payroll companies and runs once (DESIGN.md: demo
+    mode is "seeded with demo payroll companies and runs"), so a sales demo can go straight to authorizing an account
+    and mapping a company. Accounts are left to the person demoing: authorizing live is the point of the demo.
+    Does nothing on a sandbox named by configuration (tests) or once any payroll company exists."""
+    if not (rt.settings.demo_mode and rt.embedded_sandbox) or list_payroll_companies(rt):
+        return None
+    return seed_demo_payroll(rt, actor=actor, now=utcnow())
+
+
+def seed_demo(rt, *, actor: str) -> dict[str, Any]:
+    """Demo data in one go, idempotent: one account per sandbox company, named after it and authorized through the
+    sandbox's login and consent pages; the demo payroll companies and runs; and their mappings."""
+    _sandbox_url(rt)
+    existing = {a["name"]: a for a in accounts.list_accounts(rt)}
+    created, authorized, failed = [], [], []
+    names = set()
+    for company in sandbox_companies(rt):
+        name = company["name"]
+        names.add(name)
+        if name not in existing:
+            accounts.create_account(rt, name, actor=actor)
+            created.append(name)
+        elif existing[name]["status"] == AUTHORIZED:
+            continue
+        try:
+            _authorize_in_sandbox(rt, name, company["name"], actor=actor)
+            authorized.append(name)
+        except ServiceError as exc:
+            failed.append({"account": name, "error": exc.message})
+    payroll = seed_demo_payroll(rt, now=utcnow())
+    mapped, warnings = _map_payroll_companies(rt, names, actor=actor)
+    with session_scope(rt.engine) as session:
+        audit.record(session, actor=actor, action="demo.seeded",
+                     detail={"accounts_created": len(created), "accounts_authorized": len(authorized),
+                             "mapped": len(mapped)})
+    return {
+        "accounts_created": created,
+        "accounts_authorized": authorized,
+        "accounts_failed": failed,
+        "payroll": payroll,
+        "mapped": mapped,
+        "warnings": warnings,
+    }
+
+
+def reset_demo(rt, *, actor: str) -> dict[str, Any]:
+    """The sandbox back to its seed and every table of this product emptied (accounts, runs, mappings, audit)."""
+    _admin(rt, "POST", "reset")
+    metadata = sa.MetaData()
+    metadata.reflect(bind=rt.engine)  # every table in the database, also those of modules not imported here
+    tables = list(reversed(metadata.sorted_tables))
+    emptied = []
+    with session_scope(rt.engine) as session:
+        for table in tables:
+            if table.name == "alembic_version":
+                continue
+            session.exec(sa.delete(table))
+            emptied.append(table.name)
+        audit.record(session, actor=actor, action="demo.reset", detail={"tables": len(emptied)})
+    return {"sandbox_reset": True, "tables_emptied": emptied}
+
+
+def set_company_state(rt, visma_company_id: str, state: str, *, actor: str) -> dict:
+    """Switch a sandbox company into a known error (``no_fiscal_year``, ``api_module_inactive``, …) or back to ok."""
+    company = _admin(rt, "PUT", f"companies/{visma_company_id}/state", json={"state": state})
+    with session_scope(rt.engine) as session:
+        audit.record(session, actor=actor, action="demo.company_state",
+                     detail={"visma_company_id": visma_company_id, "state": state})
+    return company
+
+
+def set_company_faults(rt, visma_company_id: str, *, actor: str, **faults: Any) -> dict:
+    """Merge faults into a sandbox company (``latency_ms``, ``rate_limit_per_minute``, ``http_error``,
+    ``commit_then_drop``)."""
+    company = _admin(rt, "PUT", f"companies/{visma_company_id}/faults", json=faults)
+    with session_scope(rt.engine) as session:
+        audit.record(session, actor=actor, action="demo.company_faults",
+                     detail={"visma_company_id": visma_company_id, "faults": faults})
+    return company

@@ -1,0 +1,1 @@
+"""Journal export: voucher building, preflight, claims, sending exactly once, reconciling, views, worker."""

@@ -1,0 +1,81 @@
+"""Automatic sending: ``python -m core worker [--once] [--interval 60]``.
+
+Each round it (1) reconciles every stale ``sending`` run, whatever its mapping's switch (read-only unless the marker
+is not in Visma, then it completes the send the crashed sender started), and (2) sends the pending runs of mappings
+with automatic sending on: ``not_sent`` runs, and runs that failed on a passing Visma problem (rate limit, Visma
+unavailable) once their backoff (1, 2, 4 … 30 minutes) has passed. Runs that Visma refused stay ``failed`` until a
+person fixes the cause and sends them: retrying a refusal only hammers Visma.
+
+Several workers (processes or machines over one PostgreSQL) may run at once: every run is claimed by a conditional
+UPDATE, so each is posted by one of them. SIGINT/SIGTERM stop the loop after the current round. One log line per run,
+never a token.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+
+from core.export.send import ExportOptions, reconcile_stale, send_pending
+
+__all__ = ["run_once", "run_worker"]
+
+log = logging.getLogger("core.export.worker")
+
+
+def _line(result: dict) -> str:
+    voucher = f" voucher {result['voucher_number']}" if result.get("voucher_number") else ""
+    entry = f" [{result['entry_id']}]" if result.get("entry_id") else ""
+    return (f"run {result.get('run_id')} {result.get('company')} {result.get('label')}: "
+            f"{result.get('outcome')}{voucher}{entry}")
+
+
+def run_once(rt, *, actor: str, options: ExportOptions | None = None,
+             echo: Callable[[str], None] | None = None) -> dict:
+    """One round: reconcile stale claims, then send what automatic sending covers. Returns the combined summary."""
+    opts = options or ExportOptions(respect_backoff=True)
+    opts.respect_backoff = True
+    stale = reconcile_stale(rt, actor=actor, options=opts)
+    sent = send_pending(rt, actor=actor, auto_only=True, options=opts)
+    results = stale["results"] + sent["results"]
+    for r in results:
+        if r.get("outcome") != "skipped":  # runs waiting for their backoff, or taken by another worker: no line
+            (echo or log.info)(_line(r))
+    summary = {k: stale[k] + sent[k] for k in ("sent", "failed", "skipped", "unknown", "total")}
+    summary["results"] = results
+    return summary
+
+
+def run_worker(rt, *, actor: str, once: bool = False, interval: float = 60.0, stop: threading.Event | None = None,
+               echo: Callable[[str], None] | None = None, options: ExportOptions | None = None) -> dict:
+    """Loop ``run_once`` every ``interval`` seconds until SIGINT/SIGTERM (or ``stop`` is set); once with ``once``.
+
+    Returns ``{"rounds", "sent", "failed", "unknown"}``; with ``once`` also ``results`` (one object per run handled).
+    """
+    stop = stop or threading.Event()
+    previous: dict = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
+    totals = {"rounds": 0, "sent": 0, "failed": 0, "unknown": 0}
+    try:
+        while True:
+            try:
+                summary = run_once(rt, actor=actor, options=options, echo=echo)
+            except Exception as exc:  # noqa: BLE001 - a bad round must not end the worker; say what happened
+                (echo or log.warning)(f"round failed: {type(exc).__name__}: {getattr(exc, 'message', exc)}")
+                summary = {"sent": 0, "failed": 0, "unknown": 0, "results": []}
+            totals["rounds"] += 1
+            for k in ("sent", "failed", "unknown"):
+                totals[k] += summary[k]
+            if once:
+                totals["results"] = summary.get("results", [])  # one round: what happened to each run
+                break
+            if stop.wait(interval):
+                break
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return totals

@@ -1,0 +1,1 @@
+"""Company mappings: payroll company → Visma company, ledger and cost-centre mappings, the chart cache."""

@@ -1,0 +1,1 @@
+"""Payroll companies and runs: the store, journal file import, payroll sources, the run data types."""

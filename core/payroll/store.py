@@ -1,0 +1,348 @@
+"""Payroll companies and processed runs in the database: storing them from any source, reading them back.
+
+Why it is shaped this way:
+
+* **All or nothing.** A batch of runs (one imported file, one source sync) is written in one transaction: every run
+  row and every journal line, or nothing. A run that already exists — same (company, year, period, run number) —
+  refuses the whole batch with a message naming the run and when it was stored; re-importing a file can never
+  create a second voucher later. Two imports racing end the same way (the unique constraint is the backstop).
+* **Sources are interchangeable.** The demo seed, a CSV/XLSX import and a payroll API connector
+  (`core.payroll.sources.PayrollSource`) all hand over `PayrollRunData`; `sync_source` is how a connector's runs
+  arrive (new runs stored, known runs ignored, as the connector contract says).
+* **Counting in SQL.** `list_payroll_companies` aggregates with one GROUP BY, so the dashboard stays fast with
+  thousands of companies.
+
+`DEMO_MAPPING` names, for each demo payroll company, the bundled sandbox company it is mapped to by `demo seed`
+(copied from the sandbox's seed: core talks to the sandbox over HTTP only, like to Visma).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from core.db import audit
+from core.db.engine import session_scope
+from core.db.models import (
+    FAILED,
+    NOT_SENT,
+    SENDING,
+    SENT,
+    Account,
+    CompanyMapping,
+    JournalLineRow,
+    PayrollCompany,
+    PayrollRun,
+    utcnow,
+)
+from core.errors import ServiceError
+from core.payroll.types import JournalLine, PayrollCompanyData, PayrollRunData
+
+__all__ = [
+    "DEMO_MAPPING",
+    "DuplicateRunError",
+    "get_company",
+    "import_journal_file",
+    "list_payroll_companies",
+    "load_run_data",
+    "run_label",
+    "seed_demo_payroll",
+    "store_runs",
+    "sync_source",
+]
+
+# Demo payroll company code -> the sandbox company it is mapped to (sandbox/seed.py COMPANIES names).
+# SCHOONMAAK-FRIS has no Visma company on purpose: the dashboard shows an unmapped company.
+DEMO_MAPPING: dict[str, str] = {
+    "BAKKERIJ-DGK": "Bakkerij De Gouden Korst B.V.",
+    "INSTALLATIE-VDB": "Van der Berg Installatietechniek B.V.",
+    "HOVENIER-GROEN": "Hoveniersbedrijf Groen & Zonen",
+    "TRANSPORT-VISSER": "Transportbedrijf Visser B.V.",
+    "KAPSALON-KNIPPERLICHT": "Kapsalon Het Knipperlicht",
+    "DRUKKERIJ-SMIT": "Drukkerij Smit & Co B.V.",
+    "ADMIN-MULDER": "Administratiekantoor Mulder V.O.F.",
+}
+
+
+class DuplicateRunError(ServiceError):
+    """A run that is already stored; nothing of the batch was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="duplicate-run")
+
+
+def run_label(year: int, period: int, run_number: int) -> str:
+    """How users name a run, e.g. "2026-03 run 1" (the same as `PayrollRunData.label`)."""
+    return f"{year}-{period:02d} run {run_number}"
+
+
+def get_company(session: Session, code: str) -> PayrollCompany:
+    company = session.exec(select(PayrollCompany).where(PayrollCompany.code == code)).first()
+    if company is None:
+        raise ServiceError(
+            f"There is no payroll company with code {code!r}. See `companies list` for the codes, or import its "
+            "runs first.",
+            code="company-unknown",
+        )
+    return company
+
+
+def _ensure_company(session: Session, data: PayrollCompanyData, source: str) -> PayrollCompany:
+    company = session.exec(select(PayrollCompany).where(PayrollCompany.code == data.code)).first()
+    if company is None:
+        company = PayrollCompany(code=data.code, name=data.name or data.code, source=source)
+        session.add(company)
+        session.flush()
+    return company
+
+
+def _line_rows(run_id: int, lines: Iterable[JournalLine]) -> list[dict]:
+    return [
+        {
+            "run_id": run_id,
+            "ledger_account": line.ledger_account,
+            "component": (line.component or "")[:200],
+            "description": (line.description or "")[:200],
+            "debit": line.debit,
+            "credit": line.credit,
+            "department": line.department,
+            "cost_center": line.cost_center,
+            "cost_unit": line.cost_unit,
+            "employee": (line.employee or None) and line.employee[:200],
+            "percentage": line.percentage,
+        }
+        for line in lines
+    ]
+
+
+def _totals(lines: Sequence[JournalLine]) -> tuple[Decimal, Decimal]:
+    debit = sum((line.debit for line in lines), Decimal(0))
+    credit = sum((line.credit for line in lines), Decimal(0))
+    cent = Decimal("0.01")
+    return debit.quantize(cent), credit.quantize(cent)
+
+
+def store_runs(
+    session: Session,
+    company: PayrollCompany,
+    runs: Sequence[PayrollRunData],
+    *,
+    source: str,
+    skip_existing: bool = False,
+) -> list[PayrollRun]:
+    """Insert runs and their lines in the caller's transaction.
+
+    A run whose key exists already is refused (`DuplicateRunError`, nothing written by this call's transaction)
+    unless ``skip_existing`` (the idempotent demo seed and source syncs), which leaves it alone.
+    """
+    keys = {(r.year, r.period, r.run_number) for r in runs}
+    if len(keys) != len(runs):
+        raise DuplicateRunError(f"The batch holds the same run twice for {company.code}; nothing was imported.")
+    existing = {
+        (row.year, row.period, row.run_number): row
+        for row in session.exec(select(PayrollRun).where(PayrollRun.company_id == company.id))
+    }
+    dupes = sorted(keys & existing.keys())
+    if dupes and not skip_existing:
+        shown = ", ".join(run_label(*k) for k in dupes[:5]) + (" …" if len(dupes) > 5 else "")
+        raise DuplicateRunError(
+            f"{company.name} ({company.code}) already has run(s) {shown}; nothing was imported. A processed run is "
+            "imported once; if payroll reprocessed it, give the new run its own run number."
+        )
+    stored: list[PayrollRun] = []
+    now = utcnow()
+    for data in runs:
+        if (data.year, data.period, data.run_number) in existing:
+            continue
+        debit, credit = _totals(data.lines)
+        row = PayrollRun(
+            company_id=company.id,
+            year=data.year,
+            period=data.period,
+            run_number=data.run_number,
+            processed_at=data.processed_at,
+            source=source,
+            total_debit=debit,
+            total_credit=credit,
+            line_count=len(data.lines),
+            updated_at=now,
+        )
+        session.add(row)
+        stored.append(row)
+    session.flush()
+    lines: list[dict] = []
+    for row, data in zip(stored, (r for r in runs if (r.year, r.period, r.run_number) not in existing), strict=True):
+        lines.extend(_line_rows(row.id, data.lines))
+        if len(lines) >= 5000:
+            session.execute(sa.insert(JournalLineRow), lines)
+            lines = []
+    if lines:
+        session.execute(sa.insert(JournalLineRow), lines)
+    return stored
+
+
+def _write_batch(rt, company: PayrollCompanyData, runs: Sequence[PayrollRunData], *, source: str, actor: str,
+                 skip_existing: bool) -> list[str]:
+    try:
+        with session_scope(rt.engine) as session:
+            row = _ensure_company(session, company, source)
+            stored = store_runs(session, row, runs, source=source, skip_existing=skip_existing)
+            labels = [run_label(r.year, r.period, r.run_number) for r in stored]
+            if stored:
+                audit.record(session, actor=actor, action="runs.imported",
+                             detail={"company": company.code, "source": source, "runs": labels})
+            return labels
+    except IntegrityError:
+        # Another import of the same runs committed between our check and our insert.
+        raise DuplicateRunError(
+            f"Runs of {company.code} were imported by someone else at the same moment; nothing of this batch was "
+            "imported. Check `runs list` and import again only what is missing."
+        ) from None
+
+
+def import_journal_file(
+    rt, company_code: str, filename: str, data: bytes, *, actor: str, company_name: str | None = None
+) -> dict:
+    """Import a payroll journal report (CSV or XLSX) for one payroll company, all or nothing.
+
+    Returns ``{"imported": [run labels], "errors": [{row, column, message}], "company": code}``. A file with any bad
+    row imports nothing and lists every bad row; a run that exists already refuses the whole file (an error without
+    a row, naming the run).
+    """
+    from core.payroll.file_import import parse_journal_file
+
+    code = (company_code or "").strip()
+    if not code:
+        raise ServiceError("Name the payroll company the file belongs to (--company CODE).", code="company-missing")
+    with session_scope(rt.engine) as session:
+        known = session.exec(select(PayrollCompany).where(PayrollCompany.code == code)).first()
+        name = company_name or (known.name if known else code)
+    result = parse_journal_file(filename, data, company_code=code)
+    errors = [_error_dict(e) for e in result.errors]
+    if errors:
+        return {"company": code, "imported": [], "errors": errors}
+    if not result.runs:
+        return {"company": code, "imported": [],
+                "errors": [{"row": None, "column": None, "message": f"{filename} holds no journal lines."}]}
+    try:
+        labels = _write_batch(rt, PayrollCompanyData(code, name), result.runs, source="import", actor=actor,
+                              skip_existing=False)
+    except DuplicateRunError as exc:
+        return {"company": code, "imported": [], "errors": [{"row": None, "column": None, "message": exc.message}]}
+    return {"company": code, "imported": labels, "errors": []}
+
+
+def _error_dict(error) -> dict:
+    if isinstance(error, dict):
+        return {"row": error.get("row"), "column": error.get("column"), "message": error.get("message")}
+    return {
+        "row": getattr(error, "row", None),
+        "column": getattr(error, "column", None),
+        "message": getattr(error, "message", str(error)),
+    }
+
+
+def sync_source(rt, source, *, actor: str, since: date | None = None) -> dict:
+    """Store the new processed runs of every company of a `PayrollSource` (known runs are left alone).
+
+    One transaction per company, so a company whose data is refused does not hold back the others.
+    Returns ``{"companies": n, "runs": n_new}``.
+    """
+    from core.payroll.sources import PayrollSourceError
+
+    companies = runs = 0
+    name = getattr(source, "name", "api")
+    for company in source.list_companies():
+        processed = source.list_processed_runs(company.code, since=since)
+        naive = [r.label for r in processed if r.processed_at.tzinfo is None]
+        if naive:  # a connector bug; refused whole rather than stored at a guessed time
+            raise PayrollSourceError(
+                f"Payroll source {name!r} returned run(s) {', '.join(naive)} of {company.code} with a processed time "
+                "without a time zone; nothing of that company was stored. The connector must return "
+                "timezone-aware times (UTC).")
+        new = _write_batch(rt, company, processed, source=name[:32], actor=actor, skip_existing=True)
+        companies += 1
+        runs += len(new)
+    return {"companies": companies, "runs": runs}
+
+
+def seed_demo_payroll(rt, *, actor: str = "demo-seed", now: datetime | None = None) -> dict:
+    """Store the demo payroll companies and their twelve runs each; idempotent (a second call adds nothing).
+
+    With ``now`` (a live demo) the runs are the twelve months processed by then; without it, the fixed year 2026
+    (periods 1–12), which tests rely on.
+    """
+    from core.demo.payroll import demo_source, demo_window_source
+
+    before = _count_runs(rt)
+    source = demo_source() if now is None else demo_window_source(now)
+    result = sync_source(rt, source, actor=actor)
+    return {"companies": result["companies"], "runs_added": _count_runs(rt) - before}
+
+
+def _count_runs(rt) -> int:
+    with session_scope(rt.engine) as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(PayrollRun)) or 0
+
+
+def load_run_data(session: Session, run: PayrollRun, company_code: str) -> PayrollRunData:
+    """The stored run as the journal builder takes it (lines in insertion order)."""
+    rows = session.execute(
+        sa.select(
+            JournalLineRow.ledger_account, JournalLineRow.component, JournalLineRow.description,
+            JournalLineRow.debit, JournalLineRow.credit, JournalLineRow.department, JournalLineRow.cost_center,
+            JournalLineRow.cost_unit, JournalLineRow.employee, JournalLineRow.percentage,
+        ).where(JournalLineRow.run_id == run.id).order_by(JournalLineRow.id)
+    ).all()
+    lines = tuple(
+        JournalLine(r[0], r[1] or "", r[2] or "", Decimal(r[3]), Decimal(r[4]), r[5], r[6], r[7], r[8],
+                    None if r[9] is None else Decimal(r[9]))
+        for r in rows
+    )
+    return PayrollRunData(company_code, run.year, run.period, run.run_number, run.processed_at, lines)
+
+
+def list_payroll_companies(rt) -> list[dict]:
+    """Every payroll company with its mapping and run counts by status (one aggregate query)."""
+    counts = (
+        sa.select(
+            PayrollRun.company_id.label("cid"),
+            sa.func.count().label("total"),
+            sa.func.sum(sa.case((PayrollRun.status == NOT_SENT, 1), else_=0)).label("not_sent"),
+            sa.func.sum(sa.case((PayrollRun.status == SENDING, 1), else_=0)).label("sending"),
+            sa.func.sum(sa.case((PayrollRun.status == SENT, 1), else_=0)).label("sent"),
+            sa.func.sum(sa.case((PayrollRun.status == FAILED, 1), else_=0)).label("failed"),
+        )
+        .group_by(PayrollRun.company_id)
+        .subquery()
+    )
+    stmt = (
+        sa.select(
+            PayrollCompany.id, PayrollCompany.code, PayrollCompany.name, PayrollCompany.source,
+            Account.name, Account.status, Account.visma_company_name, CompanyMapping.visma_company_id,
+            CompanyMapping.auto_send, counts.c.total, counts.c.not_sent, counts.c.sending, counts.c.sent,
+            counts.c.failed,
+        )
+        .select_from(PayrollCompany)
+        .outerjoin(CompanyMapping, CompanyMapping.payroll_company_id == PayrollCompany.id)
+        .outerjoin(Account, Account.id == CompanyMapping.account_id)
+        .outerjoin(counts, counts.c.cid == PayrollCompany.id)
+        .order_by(PayrollCompany.name, PayrollCompany.code)
+    )
+    with session_scope(rt.engine) as session:
+        rows = session.execute(stmt).all()
+    return [
+        {
+            "id": r[0], "code": r[1], "name": r[2], "source": r[3],
+            "account_name": r[4], "account_status": r[5], "visma_company_name": r[6], "visma_company_id": r[7],
+            "mapped": r[4] is not None, "auto_send": bool(r[8]) if r[8] is not None else False,
+            "runs_total": int(r[9] or 0), "runs_not_sent": int(r[10] or 0), "runs_sending": int(r[11] or 0),
+            "runs_sent": int(r[12] or 0), "runs_failed": int(r[13] or 0),
+        }
+        for r in rows
+    ]

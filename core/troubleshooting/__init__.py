@@ -1,0 +1,1 @@
+"""Troubleshooting: the catalogue of known errors, the matcher and the one classifier."""
