@@ -1,117 +1,75 @@
-"""The functions the dashboard pages and the CLI call: one per user action.
+"""The single door of the service layer: the functions the dashboard pages and the CLI call, one per user action.
 
-This module only gathers them; each lives in the module named for what it does. Pages import from here and nothing
-else in ``core`` (DESIGN.md: pages → core.services → core.*). Every function takes the ``Runtime`` first, returns plain
-data, and raises ``ServiceError`` with a message for people (and a troubleshooting ``entry_id`` when one fits).
+This module only gathers them; each lives in the package named for what it does (``docs/architecture.md`` lists
+them). Pages and ``core/cli`` import from here and nothing else in ``core``. A function that changes something takes
+the ``Runtime`` first and ``actor`` (who acts, for the audit log); functions return plain data or read models, never
+ORM objects, and raise ``ServiceError`` with a message for people (and a troubleshooting ``entry_id`` when one fits).
+
+Names are re-exported with ``import x as x`` (PEP 484's explicit re-export), one block per package, so that each
+package's door can change without touching the others.
 """
 
-from core.accounts.accounts import (
-    complete_authorization,
-    create_account,
-    delete_account,
-    disconnect_account,
-    get_account,
-    list_accounts,
-    refresh_account,
-    start_authorization,
-)
-from core.demo.constants import DEMO_PASSWORD
-from core.demo.service import (
-    demo_status,
-    prepare_demo,
-    reset_demo,
-    sandbox_companies,
-    seed_demo,
-    set_company_faults,
-    set_company_state,
-)
-from core.errors import ServiceError
-from core.export.preflight import preflight_company, preflight_run
-from core.export.send import reconcile_stale, resend_run, send_pending, send_run
-from core.export.views import (
-    company_status_grid,
-    export_counts_by_period,
-    export_history,
-    get_run,
-    list_runs,
-    preview_run,
-    recent_failures,
-    run_history,
-    support_bundle,
-)
-from core.mappings.mappings import (
-    cost_center_mapping,
-    get_chart,
-    ledger_mapping,
-    map_company,
-    refresh_chart,
-    save_cost_center_mapping,
-    save_ledger_mapping,
-    set_auto_send,
-    unmap_company,
-)
-from core.overview import overview
-from core.payroll.file_import import to_csv_bytes
-from core.payroll.store import import_journal_file, list_payroll_companies, seed_demo_payroll
-from core.runtime import Runtime, build_runtime, default_actor
-from core.settings import ConfigurationError, redact_url
-from core.troubleshooting.troubleshooting import catalogue, classify, find_entry, match, search
+# --- the runtime, configuration and errors
+from core.errors import ServiceError as ServiceError
+from core.runtime import Runtime as Runtime
+from core.runtime import build_runtime as build_runtime
+from core.runtime import default_actor as default_actor
+from core.settings import ConfigurationError as ConfigurationError
+from core.settings import redact_url as redact_url
 
-__all__ = [
-    "DEMO_PASSWORD",
-    "ConfigurationError",
-    "Runtime",
-    "ServiceError",
-    "build_runtime",
-    "catalogue",
-    "classify",
-    "company_status_grid",
-    "complete_authorization",
-    "cost_center_mapping",
-    "create_account",
-    "default_actor",
-    "delete_account",
-    "demo_status",
-    "disconnect_account",
-    "export_counts_by_period",
-    "export_history",
-    "find_entry",
-    "get_account",
-    "get_chart",
-    "get_run",
-    "import_journal_file",
-    "ledger_mapping",
-    "list_accounts",
-    "list_payroll_companies",
-    "list_runs",
-    "map_company",
-    "match",
-    "overview",
-    "preflight_company",
-    "prepare_demo",
-    "preflight_run",
-    "preview_run",
-    "recent_failures",
-    "reconcile_stale",
-    "redact_url",
-    "refresh_account",
-    "refresh_chart",
-    "resend_run",
-    "reset_demo",
-    "run_history",
-    "sandbox_companies",
-    "save_cost_center_mapping",
-    "save_ledger_mapping",
-    "search",
-    "seed_demo",
-    "seed_demo_payroll",
-    "send_pending",
-    "send_run",
-    "set_auto_send",
-    "set_company_faults",
-    "set_company_state",
-    "start_authorization",
-    "support_bundle",
-    "to_csv_bytes",
-    "unmap_company",
-]
+# --- accounts
+from core.accounts.accounts import complete_authorization as complete_authorization
+from core.accounts.accounts import create_account as create_account
+from core.accounts.accounts import delete_account as delete_account
+from core.accounts.accounts import disconnect_account as disconnect_account
+from core.accounts.accounts import list_accounts as list_accounts
+from core.accounts.accounts import refresh_account as refresh_account
+from core.accounts.accounts import start_authorization as start_authorization
+
+# --- payroll
+from core.payroll.store import import_journal_file as import_journal_file
+from core.payroll.store import list_payroll_companies as list_payroll_companies
+from core.payroll.store import seed_demo_payroll as seed_demo_payroll
+
+# --- mappings
+from core.mappings.mappings import cost_center_mapping as cost_center_mapping
+from core.mappings.mappings import ledger_mapping as ledger_mapping
+from core.mappings.mappings import map_company as map_company
+from core.mappings.mappings import save_cost_center_mapping as save_cost_center_mapping
+from core.mappings.mappings import save_ledger_mapping as save_ledger_mapping
+from core.mappings.mappings import set_auto_send as set_auto_send
+from core.mappings.mappings import unmap_company as unmap_company
+
+# --- export
+from core.export.preflight import preflight_company as preflight_company
+from core.export.preflight import preflight_run as preflight_run
+from core.export.send import resend_run as resend_run
+from core.export.send import send_pending as send_pending
+from core.export.send import send_run as send_run
+from core.export.views import company_status_grid as company_status_grid
+from core.export.views import export_counts_by_period as export_counts_by_period
+from core.export.views import export_history as export_history
+from core.export.views import get_run as get_run
+from core.export.views import list_runs as list_runs
+from core.export.views import preview_run as preview_run
+from core.export.views import recent_failures as recent_failures
+from core.export.views import run_history as run_history
+from core.export.views import support_bundle as support_bundle
+
+# --- overview
+from core.overview import overview as overview
+
+# --- troubleshooting
+from core.troubleshooting.troubleshooting import catalogue as catalogue
+from core.troubleshooting.troubleshooting import find_entry as find_entry
+from core.troubleshooting.troubleshooting import match as match
+from core.troubleshooting.troubleshooting import search as search
+
+# --- demo mode
+from core.demo.constants import DEMO_PASSWORD as DEMO_PASSWORD
+from core.demo.service import demo_status as demo_status
+from core.demo.service import prepare_demo as prepare_demo
+from core.demo.service import reset_demo as reset_demo
+from core.demo.service import seed_demo as seed_demo
+from core.demo.service import set_company_faults as set_company_faults
+from core.demo.service import set_company_state as set_company_state
