@@ -15,7 +15,7 @@ import streamlit as st
 
 from core import services
 from core.services import ServiceError, redact_url
-from pages.common import (
+from ui.common import (
     ACCOUNTS_PAGE,
     STATIC,
     StateKeys,

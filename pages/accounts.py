@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from pages.common import (
+from ui.common import (
     ADMINISTRATIONS_PAGE,
     StateKeys,
     account_badge,

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from pages.common import (
+from ui.common import (
     ACCOUNTS_PAGE,
     DEMO_PAGE,
     JOURNAL_EXPORT_PAGE,
@@ -29,7 +29,7 @@ from pages.common import (
     troubleshooting_link,
     try_service,
 )
-from pages.export_ui import cached_accounts, cached_companies
+from ui.export_ui import cached_accounts, cached_companies
 
 CHECK_LABELS = {
     "ok": "✓ OK",

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from pages.common import (
+from ui.common import (
     JOURNAL_EXPORT_PAGE,
     actor,
     close_dialog,
@@ -24,7 +24,7 @@ from pages.common import (
     service_call,
     try_service,
 )
-from pages.export_ui import (
+from ui.export_ui import (
     FAULT_EXPLANATIONS,
     STATE_EXPLANATIONS,
     cached_companies,

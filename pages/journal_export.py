@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from pages.common import (
+from ui.common import (
     actor,
     close_dialog,
     data_changed,
@@ -28,7 +28,7 @@ from pages.common import (
     show_entry,
     try_service,
 )
-from pages.export_ui import (
+from ui.export_ui import (
     bundle_bytes,
     cached_companies,
     cached_counts,
@@ -90,7 +90,7 @@ if not companies:
 
 
 # ---------------------------------------------------------------------------------------------------- dialogs
-# A dialog stays open across reruns while pages.common's dialog state names it (the button only opens it), so its own
+# A dialog stays open across reruns while ui.common's dialog state names it (the button only opens it), so its own
 # buttons work on the next run; the X, Cancel or a finished action closes it.
 
 

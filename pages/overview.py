@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from pages.common import (
+from ui.common import (
     ACCOUNTS_PAGE,
     JOURNAL_EXPORT_PAGE,
     TROUBLESHOOTING_PAGE,
@@ -24,7 +24,7 @@ from pages.common import (
     get_runtime,
     service_call,
 )
-from pages.export_ui import (
+from ui.export_ui import (
     STATUS_CELL_STYLE,
     STATUS_LABELS,
     cached_overview,

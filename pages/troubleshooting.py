@@ -11,8 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from pages.common import get_runtime, service_call, show_entry, show_failed_sends, solution_markdown
-from pages.export_ui import (
+from ui.common import get_runtime, service_call, show_entry, show_failed_sends, solution_markdown
+from ui.export_ui import (
     FIX_IN_LABELS,
     LANGUAGE_LABELS,
     SEVERITY_COLORS,

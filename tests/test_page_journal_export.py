@@ -250,7 +250,7 @@ def test_support_bundle_of_a_failed_run_downloads_without_secrets(rt, with_failu
 
 
 def test_chart_colours():
-    from pages.export_ui import STATUS_COLORS, exports_chart
+    from ui.export_ui import STATUS_COLORS, exports_chart
 
     chart = exports_chart([{"year": 2026, "period": 1, "status": "sent", "count": 2},
                            {"year": 2026, "period": 1, "status": "failed", "count": 1},
@@ -265,7 +265,7 @@ def test_chart_colours():
 def test_progress_relay_draws_in_the_calling_thread():
     import threading
 
-    from pages.export_ui import run_with_progress
+    from ui.export_ui import run_with_progress
 
     seen = []
 
@@ -285,7 +285,7 @@ def test_progress_relay_draws_in_the_calling_thread():
 def test_progress_relay_reraises():
     import pytest
 
-    from pages.export_ui import run_with_progress
+    from ui.export_ui import run_with_progress
 
     def work(progress):
         raise ValueError("boom")
@@ -295,7 +295,7 @@ def test_progress_relay_reraises():
 
 
 def test_scrub_removes_secrets():
-    from pages.export_ui import scrub
+    from ui.export_ui import scrub
 
     cleaned = scrub({"a": 1, "access_token": "x", "nested": [{"Authorization": "Bearer y", "ok": 2}]})
     assert cleaned == {"a": 1, "access_token": "[removed]", "nested": [{"Authorization": "[removed]", "ok": 2}]}
