@@ -90,16 +90,17 @@ def _is_guid(value: Any) -> bool:
     return isinstance(value, str)
 
 
-def validate(tx: Tx, company: dict[str, Any], body: dict[str, Any], flags: dict[str, bool]) -> dict[str, Any]:
-    """Check a voucher; return what ``store_voucher`` needs. Raises ``ApiError`` with Visma's code and text."""
-    cid = company["id"]
-    behaviour = model.settings(tx)
-    problems: list[tuple[str, str]] = []
+def _check_text(body: dict[str, Any], problems: list[tuple[str, str]]) -> Any:
     text = body.get("VoucherText")
     if not isinstance(text, str) or not text.strip():
         problems.append(("VoucherText", "The VoucherText field is required."))
     elif len(text) > 1000:
         problems.append(("VoucherText", "The VoucherText can be at most 1000 characters."))
+    return text
+
+
+def _check_date(tx: Tx, body: dict[str, Any], behaviour: dict[str, Any],
+                problems: list[tuple[str, str]]) -> date | None:
     raw_date = body.get("VoucherDate")
     day = _parse_voucher_date(raw_date)
     if raw_date is None:
@@ -109,77 +110,110 @@ def validate(tx: Tx, company: dict[str, Any], body: dict[str, Any], flags: dict[
             day = clock.today(tx)
     elif day is None:
         problems.append(("VoucherDate", f"The value '{raw_date}' is not a valid date; use yyyy-mm-dd."))
+    return day
+
+
+def _check_type(body: dict[str, Any], problems: list[tuple[str, str]]) -> Any:
     vtype = body.get("VoucherType", 2)
     if vtype is None:
         vtype = 2
     if isinstance(vtype, bool) or not isinstance(vtype, int) or vtype not in VOUCHER_TYPES:
         problems.append(("VoucherType", f"The value '{vtype}' is not a valid VoucherType."))
-    series = "A"
-    if not flags["useDefaultVoucherSeries"]:
-        wanted = body.get("NumberSeries")
-        if not isinstance(wanted, str) or not re.fullmatch(r"[A-Za-z]", wanted):
-            problems.append(("NumberSeries", "With useDefaultVoucherSeries=false, NumberSeries must be one letter."))
+    return vtype
+
+
+def _check_series(body: dict[str, Any], flags: dict[str, bool], problems: list[tuple[str, str]]) -> str:
+    if flags["useDefaultVoucherSeries"]:
+        return "A"
+    wanted = body.get("NumberSeries")
+    if not isinstance(wanted, str) or not re.fullmatch(r"[A-Za-z]", wanted):
+        problems.append(("NumberSeries", "With useDefaultVoucherSeries=false, NumberSeries must be one letter."))
+        return "A"
+    return wanted.upper()
+
+
+def _cost_center_items(row: dict[str, Any], where: str, problems: list[tuple[str, str]]) -> dict[int, str]:
+    items: dict[int, str] = {}
+    for n in (1, 2, 3):
+        value = row.get(f"CostCenterItemId{n}")
+        if value is None:
+            continue
+        if not _is_guid(value):
+            problems.append((f"{where}.CostCenterItemId{n}", f"'{value}' is not a valid GUID."))
         else:
-            series = wanted.upper()
+            items[n] = str(value).lower()
+    return items
+
+
+def _check_row(row: dict[str, Any], where: str, behaviour: dict[str, Any],
+               problems: list[tuple[str, str]]) -> dict[str, Any]:
+    number = row.get("AccountNumber")
+    if number is None:
+        problems.append((f"{where}.AccountNumber", "The AccountNumber field is required."))
+    elif isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 9999999999:
+        problems.append((f"{where}.AccountNumber", "The AccountNumber must be a number from 1 to 9999999999."))
+    debit = _amount(row, "DebitAmount", where, problems)
+    credit = _amount(row, "CreditAmount", where, problems)
+    if debit and credit:
+        problems.append((where, "A row cannot have both a debit and a credit amount."))
+    elif not debit and not credit and behaviour["reject_zero_rows"]:
+        problems.append((where, "A row must have a debit or a credit amount."))
+    ttext = row.get("TransactionText")
+    if ttext is not None and (not isinstance(ttext, str) or len(ttext) > 60):
+        problems.append((f"{where}.TransactionText", "The TransactionText can be at most 60 characters."))
+    items = _cost_center_items(row, where, problems)
+    for name in ("ProjectId", "VatCodeId"):
+        if row.get(name) is not None:
+            problems.append((f"{where}.{name}", f"{name} '{row.get(name)}' does not exist in this company."))
+    return {"number": number, "debit": debit, "credit": credit, "text": ttext, "items": items}
+
+
+def _check_rows(body: dict[str, Any], behaviour: dict[str, Any],
+                problems: list[tuple[str, str]]) -> list[dict[str, Any]]:
     rows = body.get("Rows")
-    parsed: list[dict[str, Any]] = []
     if not isinstance(rows, list) or not rows:
         problems.append(("Rows", "The voucher must have rows."))
-        rows = []
+        return []
+    parsed = []
     for i, row in enumerate(rows):
-        where = f"Rows[{i}]"
         if not isinstance(row, dict):
-            problems.append((where, "A row must be an object."))
+            problems.append((f"Rows[{i}]", "A row must be an object."))
             continue
-        number = row.get("AccountNumber")
-        if number is None:
-            problems.append((f"{where}.AccountNumber", "The AccountNumber field is required."))
-        elif isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 9999999999:
-            problems.append((f"{where}.AccountNumber", "The AccountNumber must be a number from 1 to 9999999999."))
-        debit = _amount(row, "DebitAmount", where, problems)
-        credit = _amount(row, "CreditAmount", where, problems)
-        if debit and credit:
-            problems.append((where, "A row cannot have both a debit and a credit amount."))
-        elif not debit and not credit and behaviour["reject_zero_rows"]:
-            problems.append((where, "A row must have a debit or a credit amount."))
-        ttext = row.get("TransactionText")
-        if ttext is not None and (not isinstance(ttext, str) or len(ttext) > 60):
-            problems.append((f"{where}.TransactionText", "The TransactionText can be at most 60 characters."))
-        items: dict[int, str] = {}
-        for n in (1, 2, 3):
-            value = row.get(f"CostCenterItemId{n}")
-            if value is None:
-                continue
-            if not _is_guid(value):
-                problems.append((f"{where}.CostCenterItemId{n}", f"'{value}' is not a valid GUID."))
-            else:
-                items[n] = str(value).lower()
-        for name in ("ProjectId", "VatCodeId"):
-            if row.get(name) is not None:
-                problems.append((f"{where}.{name}", f"{name} '{row.get(name)}' does not exist in this company."))
-        parsed.append({"number": number, "debit": debit, "credit": credit, "text": ttext, "items": items})
-    if problems:
-        raise errors.validation_errors(problems)
+        parsed.append(_check_row(row, f"Rows[{i}]", behaviour, problems))
+    return parsed
+
+
+def _check_balance(parsed: list[dict[str, Any]]) -> None:
     total_debit = sum((r["debit"] for r in parsed), Decimal(0))
     total_credit = sum((r["credit"] for r in parsed), Decimal(0))
     if total_debit != total_credit:
         raise ApiError(400, 2000, errors.msg_unbalanced(f"{total_debit:.2f}", f"{total_credit:.2f}"),
                        [{"Field": "Rows", "ErrorCode": "2000", "Message": "The voucher is not balanced.",
                          "Key": "Rows"}])
-    assert day is not None
+
+
+def _open_fiscal_year(tx: Tx, company: dict[str, Any], day: date) -> dict[str, Any]:
+    """The fiscal year of ``day`` when it is open for this voucher date: 3001, 4038, 4026 otherwise."""
     iso_day = day.isoformat()
-    fy = model.fiscal_year_for(tx, cid, day)
+    fy = model.fiscal_year_for(tx, company["id"], day)
     if fy is None:
         raise ApiError(400, 3001, errors.msg_3001(iso_day))
     if fy["locked"]:
         raise ApiError(400, 4038, errors.msg_4038(iso_day))
     if company.get("locked_to") and iso_day <= company["locked_to"]:
         raise ApiError(400, 4026, errors.msg_4026(iso_day))
+    return fy
+
+
+def _check_accounts(tx: Tx, fy: dict[str, Any], parsed: list[dict[str, Any]]) -> None:
     for r in parsed:
         account = tx.get("account", f"{fy['Id']}:{r['number']}")
         if account is None or not account["active"]:
             raise ApiError(400, 3002, errors.msg_3002(r["number"]))
         r["account"] = account
+
+
+def _check_cost_centers(tx: Tx, cid: str, parsed: list[dict[str, Any]]) -> None:
     for i, r in enumerate(parsed):
         for n, item_id in r["items"].items():
             field = f"Rows[{i}].CostCenterItemId{n}"
@@ -192,7 +226,28 @@ def validate(tx: Tx, company: dict[str, Any], body: dict[str, Any], flags: dict[
                 raise errors.validation_error(field, f"Cost center item {item_id} does not exist in dimension {n}.")
             if not item["IsActive"]:
                 raise ApiError(400, 5006, errors.msg_5006(item["ShortName"]))
-    return {"day": iso_day, "fy": fy, "rows": parsed, "text": text, "type": vtype, "series": series}
+
+
+def validate(tx: Tx, company: dict[str, Any], body: dict[str, Any], flags: dict[str, bool]) -> dict[str, Any]:
+    """Check a voucher; return what ``store_voucher`` needs. Raises ``ApiError`` with Visma's code and text.
+
+    Field validation first, every problem listed at once (Visma's model validation); then the domain rules, each
+    answering on its own, in Visma's order."""
+    behaviour = model.settings(tx)
+    problems: list[tuple[str, str]] = []
+    text = _check_text(body, problems)
+    day = _check_date(tx, body, behaviour, problems)
+    vtype = _check_type(body, problems)
+    series = _check_series(body, flags, problems)
+    parsed = _check_rows(body, behaviour, problems)
+    if problems:
+        raise errors.validation_errors(problems)
+    assert day is not None  # a missing or bad date is a problem above
+    _check_balance(parsed)
+    fy = _open_fiscal_year(tx, company, day)
+    _check_accounts(tx, fy, parsed)
+    _check_cost_centers(tx, company["id"], parsed)
+    return {"day": day.isoformat(), "fy": fy, "rows": parsed, "text": text, "type": vtype, "series": series}
 
 
 def store_voucher(tx: Tx, company: dict[str, Any], checked: dict[str, Any]) -> dict[str, Any]:
