@@ -50,7 +50,8 @@ def _jwt_claims(token: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _company_unreachable(rt, account_id: int, tokens: TokenSet, exc: Exception, *, actor: str) -> ServiceError:
+def _company_unreachable(rt, account_id: int, tokens: TokenSet, exc: Exception, status: int | None, *,
+                         actor: str) -> ServiceError:
     """The tokens work but Visma's API could not be asked which company they are for: revoke them, note it."""
     revoke_quietly(rt, tokens.refresh_token)
     message = (
@@ -58,8 +59,7 @@ def _company_unreachable(rt, account_id: int, tokens: TokenSet, exc: Exception, 
         f"({type(exc).__name__}). Wait a few minutes and authorize again."
     )
     record_failure(rt, account_id, actor=actor, action="authorization.failed", reason=message,
-                   entry_id="visma-unavailable",
-                   detail={"step": "companysettings", "status": exc.status if isinstance(exc, VismaError) else None})
+                   entry_id="visma-unavailable", detail={"step": "companysettings", "status": status})
     return ServiceError(message, entry_id="visma-unavailable", code="visma_unavailable")
 
 
@@ -77,7 +77,7 @@ def read_company(rt, account_id: int, tokens: TokenSet, *, actor: str) -> Chosen
         if exc.status in (400, 403, 404):
             reason = f"Authorized, but Visma refuses to show the company's settings: {exc}"[:500]
             return ChosenCompany(company_id, company_name, reason, exc.entry_id)
-        raise _company_unreachable(rt, account_id, tokens, exc, actor=actor) from None
+        raise _company_unreachable(rt, account_id, tokens, exc, exc.status, actor=actor) from None
     except httpx.HTTPError as exc:
-        raise _company_unreachable(rt, account_id, tokens, exc, actor=actor) from None
+        raise _company_unreachable(rt, account_id, tokens, exc, None, actor=actor) from None
     return ChosenCompany(company_id or company.corporate_identity_number, company.name or company_name)
