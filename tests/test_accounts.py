@@ -22,6 +22,7 @@ from core.db.models import Account, AccountToken, AuditEvent, CompanyMapping, OA
 from core.demo.constants import DEMO_PASSWORD
 from core.demo.login import login_and_consent
 from core.errors import ServiceError
+from core.visma.errors import VismaError
 from tests.core_fixtures import authorize, clock, rt, sandbox_stats  # noqa: F401
 
 BAKKERIJ = "Bakkerij De Gouden Korst B.V."
@@ -256,6 +257,42 @@ def test_api_module_inactive_at_authorization_is_not_an_auth_failure(rt):  # noq
 
 
 # ------------------------------------------------------------------------------------------------ disconnect
+
+
+@pytest.mark.parametrize("failure", [
+    VismaError("Connection refused", method="GET", path="/v2/companysettings", transport_error="ConnectError"),
+    VismaError("Service Unavailable", status=503, method="GET", path="/v2/companysettings"),
+    httpx.DecodingError("garbled answer"),
+])
+def test_company_unreachable_after_the_code_exchange_stores_no_tokens(rt, monkeypatch, failure):  # noqa: F811
+    create_account(rt, "a", actor="test")
+    _, callback = _callback(rt, "a")
+
+    def unreachable(token):
+        raise failure
+
+    monkeypatch.setattr(rt.visma, "company_settings", unreachable)
+    with pytest.raises(ServiceError) as err:
+        complete_authorization(rt, callback, actor="test")
+    assert err.value.code == "visma_unavailable" and err.value.entry_id == "visma-unavailable"
+    assert f"({type(failure).__name__})" in err.value.message
+    assert _tokens(rt) == []
+    account = _account(rt, "a")
+    assert account.status == "not_authorized" and account.status_entry_id == "visma-unavailable"
+
+
+def test_company_settings_refused_still_authorizes_with_a_note(rt, monkeypatch):  # noqa: F811
+    create_account(rt, "a", actor="test")
+    _, callback = _callback(rt, "a")
+
+    def refused(token):
+        raise VismaError("Not found", status=404, method="GET", path="/v2/companysettings")
+
+    monkeypatch.setattr(rt.visma, "company_settings", refused)
+    account = complete_authorization(rt, callback, actor="test")
+    assert account.status == "authorized" and len(_tokens(rt)) == 1
+    assert account.status_reason.startswith("Authorized, but Visma refuses to show the company's settings")
+    assert account.visma_company_id == "a30dbfb4-d516-402f-bae3-ae900cd65085"  # from the token's claims
 
 
 def test_disconnect_revokes_at_visma_and_wipes_tokens(rt, sandbox):  # noqa: F811
