@@ -90,10 +90,10 @@ def handle_oauth_callback(rt) -> None:
             "error",
         )
     else:
-        company = account.get("visma_company_name") or "the chosen Visma company"
-        flash(f"Account **{account.get('name')}** is authorized. Visma company: **{company}**", "success")
+        company = account.visma_company_name or "the chosen Visma company"
+        flash(f"Account **{account.name}** is authorized. Visma company: **{company}**", "success")
         flash("Authorization complete", "toast")
-        st.session_state[StateKeys.SELECTED_ACCOUNT] = account.get("name")
+        st.session_state[StateKeys.SELECTED_ACCOUNT] = account.name
     data_changed()  # authorized or failed, the account's status changed
     st.switch_page(ACCOUNTS_PAGE)
 

@@ -67,7 +67,7 @@ def main() -> None:
                         help="serve the sandbox from a thread of this process (it then competes for the GIL)")
     args = parser.parse_args()
 
-    from core.accounts import accounts
+    from core import services
     from core.demo.constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
     from core.demo.login import login_and_consent
     from core.demo.payroll import generate_bulk
@@ -90,10 +90,10 @@ def main() -> None:
         rt = build_runtime(load_settings(env))
         companies = {c["name"]: c["id"] for c in httpx.get(f"{sb.url}/_sandbox/companies", timeout=10).json()}
         for name in HEALTHY:
-            accounts.create_account(rt, name, actor="bench")
-            url = accounts.start_authorization(rt, name, actor="bench")
+            services.create_account(rt, name, actor="bench")
+            url = services.start_authorization(rt, name, actor="bench")
             callback = login_and_consent(url, email=DEMO_USER_ALL_COMPANIES, password=DEMO_PASSWORD, company=name)
-            accounts.complete_authorization(rt, callback, actor="bench")
+            services.complete_authorization(rt, callback, actor="bench")
         t0 = time.perf_counter()
         for n, (company, runs) in enumerate(generate_bulk(args.companies, args.runs)):
             _write_batch(rt, company, runs, source="bench", actor="bench", skip_existing=True)

@@ -18,13 +18,15 @@ from core.settings import ConfigurationError as ConfigurationError
 from core.settings import redact_url as redact_url
 
 # --- accounts
-from core.accounts.accounts import complete_authorization as complete_authorization
-from core.accounts.accounts import create_account as create_account
-from core.accounts.accounts import delete_account as delete_account
-from core.accounts.accounts import disconnect_account as disconnect_account
-from core.accounts.accounts import list_accounts as list_accounts
-from core.accounts.accounts import refresh_account as refresh_account
-from core.accounts.accounts import start_authorization as start_authorization
+from core.accounts.authorization import complete_authorization as complete_authorization
+from core.accounts.authorization import start_authorization as start_authorization
+from core.accounts.records import create_account as create_account
+from core.accounts.records import list_accounts as list_accounts
+from core.accounts.revocation import delete_account as delete_account
+from core.accounts.revocation import disconnect_account as disconnect_account
+from core.accounts.tokens import refresh_account as refresh_account
+from core.accounts.views import AccountChangeView as AccountChangeView
+from core.accounts.views import AccountView as AccountView
 
 # --- payroll
 from core.payroll.store import import_journal_file as import_journal_file
@@ -67,6 +69,7 @@ from core.troubleshooting.troubleshooting import search as search
 
 # --- demo mode
 from core.demo.constants import DEMO_PASSWORD as DEMO_PASSWORD
+from core.demo.service import authorize_with_demo_login as authorize_with_demo_login
 from core.demo.service import demo_status as demo_status
 from core.demo.service import prepare_demo as prepare_demo
 from core.demo.service import reset_demo as reset_demo

@@ -102,8 +102,8 @@ with (
                 ok, created = try_service(services.create_account, rt, new_name.strip(), actor=actor())
                 if ok:
                     data_changed()
-                    flash(f"Account {created['name']} is created. Authorize it to connect it to Visma.", "toast")
-                    st.session_state[StateKeys.SELECTED_ACCOUNT] = created["name"]
+                    flash(f"Account {created.name} is created. Authorize it to connect it to Visma.", "toast")
+                    st.session_state[StateKeys.SELECTED_ACCOUNT] = created.name
                     st.rerun()
 
 
@@ -122,16 +122,16 @@ if not accounts:
 
 table = pd.DataFrame(
     {
-        "logo": [account_logo(a["status"]) for a in accounts],
-        "name": [a["name"] for a in accounts],
-        "status": [account_status_label(a["status"]) for a in accounts],
-        "reason": [a.get("status_reason") or "" for a in accounts],
-        "company": [a.get("visma_company_name") or "" for a in accounts],
-        "mapped": [", ".join(a.get("mapped_companies") or []) for a in accounts],
-        "expires": pd.to_datetime([a.get("token_expires_at") for a in accounts], utc=True),
-        "reauthorize_by": pd.to_datetime([a.get("reauthorize_by") if a["status"] == "authorized" else None
+        "logo": [account_logo(a.status) for a in accounts],
+        "name": [a.name for a in accounts],
+        "status": [account_status_label(a.status) for a in accounts],
+        "reason": [a.status_reason or "" for a in accounts],
+        "company": [a.visma_company_name or "" for a in accounts],
+        "mapped": [", ".join(a.mapped_companies) for a in accounts],
+        "expires": pd.to_datetime([a.token_expires_at for a in accounts], utc=True),
+        "reauthorize_by": pd.to_datetime([a.reauthorize_by if a.status == "authorized" else None
                                           for a in accounts], utc=True),
-        "refreshed": pd.to_datetime([a.get("last_refreshed_at") for a in accounts], utc=True),
+        "refreshed": pd.to_datetime([a.last_refreshed_at for a in accounts], utc=True),
     }
 )
 st.dataframe(
@@ -161,45 +161,45 @@ st.dataframe(
 
 # ------------------------------------------------------------------------------------------- one account's actions
 
-names = [a["name"] for a in accounts]
-by_name = {a["name"]: a for a in accounts}
+names = [a.name for a in accounts]
+by_name = {a.name: a for a in accounts}
 if st.session_state.get(StateKeys.SELECTED_ACCOUNT) not in by_name:
-    waiting = [a["name"] for a in accounts if a["status"] != "authorized"]
+    waiting = [a.name for a in accounts if a.status != "authorized"]
     st.session_state[StateKeys.SELECTED_ACCOUNT] = (waiting or names)[0]
 
 st.subheader("Manage an account")
 name = st.selectbox("Account", names, key=StateKeys.SELECTED_ACCOUNT)
 account = by_name[name]
-status = account["status"]
+status = account.status
 
 with st.container(border=True):
     logo_col, text_col = st.columns([1, 14], vertical_alignment="center")
     logo_col.image(account_logo(status), width=40)
-    text_col.markdown(f"**{account['name']}** &nbsp; {account_badge(status)}")
-    if account.get("visma_company_name"):
-        facts = [f"Visma company: {account['visma_company_name']}"]
-        if account.get("token_expires_at"):
-            facts.append(f"token expires {format_time(account['token_expires_at'])} (renewed automatically)")
-        if status == "authorized" and account.get("reauthorize_by"):
-            facts.append(f"re-authorize by {format_time(account['reauthorize_by'])}")
-        if account.get("last_refreshed_at"):
-            facts.append(f"last refresh {format_time(account['last_refreshed_at'])}")
+    text_col.markdown(f"**{account.name}** &nbsp; {account_badge(status)}")
+    if account.visma_company_name:
+        facts = [f"Visma company: {account.visma_company_name}"]
+        if account.token_expires_at:
+            facts.append(f"token expires {format_time(account.token_expires_at)} (renewed automatically)")
+        if status == "authorized" and account.reauthorize_by:
+            facts.append(f"re-authorize by {format_time(account.reauthorize_by)}")
+        if account.last_refreshed_at:
+            facts.append(f"last refresh {format_time(account.last_refreshed_at)}")
         text_col.caption(" · ".join(facts))
     if status == "needs_reauthorization":
         st.warning(
-            f"This account needs to be authorized again. {account.get('status_reason') or ''}".strip(),
+            f"This account needs to be authorized again. {account.status_reason or ''}".strip(),
             icon=":material/sync_problem:",
         )
-        if account.get("status_entry_id"):
-            show_entry(account["status_entry_id"])
+        if account.status_entry_id:
+            show_entry(account.status_entry_id)
     elif status == "not_authorized":
         st.info(
             "Not authorized yet. *Authorize* opens Visma's login: sign in with the Visma user for this integration, "
             "choose the company, and click *Allow*. You come back here with the account authorized.",
             icon=":material/info:",
         )
-    if account.get("mapped_companies"):
-        st.caption("Mapped payroll companies: " + ", ".join(account["mapped_companies"]))
+    if account.mapped_companies:
+        st.caption("Mapped payroll companies: " + ", ".join(account.mapped_companies))
 
     links: dict = st.session_state.setdefault(StateKeys.AUTH_LINKS, {})
     cols = [st.container(horizontal=True)] * 4  # one row of buttons as wide as their labels (never cut)
@@ -236,7 +236,7 @@ with st.container(border=True):
     elif link:
         links.pop(name, None)  # expired at Visma: the user clicks Authorize again for a fresh link
 
-if any(a["status"] == "authorized" and not a.get("mapped_companies") for a in accounts):
+if any(a.status == "authorized" and not a.mapped_companies for a in accounts):
     st.page_link(ADMINISTRATIONS_PAGE, label="Map a payroll company to an authorized account",
                  icon=":material/arrow_forward:")
 

@@ -127,8 +127,8 @@ if not companies:
     st.page_link(JOURNAL_EXPORT_PAGE, label="Import a journal file on Journal Export", icon=":material/arrow_forward:")
     st.stop()
 
-authorized = [a for a in accounts if a["status"] == "authorized"]
-accounts_by_name = {a["name"]: a for a in accounts}
+authorized = [a for a in accounts if a.status == "authorized"]
+accounts_by_name = {a.name: a for a in accounts}
 mapped = [c for c in companies if c.get("account_name")]
 
 table = pd.DataFrame(
@@ -171,13 +171,13 @@ if accounts:
     # Option labels stay the same when a mapping changes (a selectbox keeps showing the label it was given).
     company_labels = {c["code"]: f"{c['name']} ({c['code']})" for c in companies}
     # Authorized accounts first; the others are listed so nobody wonders where their account went.
-    account_names = [a["name"] for a in authorized] + [a["name"] for a in accounts if a not in authorized]
+    account_names = [a.name for a in authorized] + [a.name for a in accounts if a not in authorized]
 
     def account_label(name: str) -> str:
         a = accounts_by_name[name]
-        if a["status"] != "authorized":
+        if a.status != "authorized":
             return f"{name} — not authorized"
-        return f"{name} → {a.get('visma_company_name') or '?'}"
+        return f"{name} → {a.visma_company_name or '?'}"
 
     with st.container(border=True):
         left, right = st.columns(2)
@@ -188,10 +188,10 @@ if accounts:
         company = next(c for c in companies if c["code"] == code)
         target = accounts_by_name[account_name]
         others = [c for c in mapped if c["code"] != code and c.get("visma_company_id")
-                  and c.get("visma_company_id") == target.get("visma_company_id")]
+                  and c.get("visma_company_id") == target.visma_company_id]
         if others:
             st.warning(
-                f"{target.get('visma_company_name')} already receives the journals of "
+                f"{target.visma_company_name} already receives the journals of "
                 f"{', '.join(c['name'] for c in others)}. Map it only if both payroll companies really post into "
                 "the same Visma administration.",
                 icon=":material/warning:",
@@ -203,8 +203,8 @@ if accounts:
                        f"({company.get('visma_company_name') or '?'}).")
         else:
             st.caption(f"{company['name']} is not mapped yet.")
-        elsewhere = [m for m in target.get("mapped_companies") or [] if m not in (code, company["name"])]
-        if elsewhere and target["status"] == "authorized":
+        elsewhere = [m for m in target.mapped_companies if m not in (code, company["name"])]
+        if elsewhere and target.status == "authorized":
             st.caption(f"Account {account_name} already maps: {', '.join(elsewhere)}")
         action = "Change mapping" if company.get("account_name") else "Save mapping"
         if st.button(action, type="primary", icon=":material/link:", key="save_mapping",
@@ -212,7 +212,7 @@ if accounts:
             ok, result = try_service(services.map_company, rt, code, account_name, actor=actor())
             if ok:
                 forget_live_lookups()
-                flash(f"Mapped {company['name']} → {target.get('visma_company_name') or account_name}", "toast")
+                flash(f"Mapped {company['name']} → {target.visma_company_name or account_name}", "toast")
                 for warning in (result or {}).get("warnings") or []:
                     flash(warning, "warning")
                 st.session_state[StateKeys.SELECTED_COMPANY] = code
@@ -232,12 +232,12 @@ mapped_by_code = {c["code"]: c for c in mapped}
 code = st.selectbox("Mapped company", mapped_codes, key=StateKeys.SELECTED_COMPANY,
                     format_func=lambda c: f"{mapped_by_code[c]['name']} ({c})")
 company = mapped_by_code[code]
-account = accounts_by_name.get(company["account_name"], {})
+account = accounts_by_name.get(company["account_name"])
 
 with st.container(border=True):
     st.markdown(
         f"**{company['name']}** → **{company.get('visma_company_name') or '?'}** "
-        f"(account {company['account_name']}) &nbsp; {account_badge(account.get('status', 'not_authorized'))}"
+        f"(account {company['account_name']}) &nbsp; {account_badge(account.status if account else 'not_authorized')}"
     )
     cols = st.columns([2, 1, 1], vertical_alignment="center")
     auto = cols[0].toggle(

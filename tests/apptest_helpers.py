@@ -61,11 +61,11 @@ def callback_query(rt, account_name: str, *, company: str = BAKKERIJ, allow: boo
     return dict(parse_qsl(urlsplit(callback).query))
 
 
-def authorize(rt, account_name: str, *, company: str = BAKKERIJ) -> dict:
+def authorize(rt, account_name: str, *, company: str = BAKKERIJ) -> Any:
     """Create (if needed) and authorize an account through the sandbox's login; returns the account."""
     from core import services
 
-    if not any(a["name"] == account_name for a in services.list_accounts(rt)):
+    if not any(a.name == account_name for a in services.list_accounts(rt)):
         services.create_account(rt, account_name, actor="test")
     return services.complete_authorization(rt, callback_query(rt, account_name, company=company), actor="test")
 

@@ -15,10 +15,14 @@ import pytest
 from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
+from core.accounts.authorization import complete_authorization, start_authorization
+from core.accounts.records import create_account
+from core.accounts.views import AccountChangeView
 from core.cli.common import use_runtime
 from core.cli.main import app as cli_app
 from core.db import models
 from core.demo.constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
+from core.demo.login import login_and_consent
 from core.runtime import Runtime, build_runtime
 from core.settings import load_settings
 
@@ -66,16 +70,13 @@ def clock(monkeypatch, sandbox) -> Clock:
 
 
 def authorize(rt: Runtime, name: str, company: str, *, email: str = DEMO_USER_ALL_COMPANIES,
-              create: bool = True) -> dict:
+              create: bool = True) -> AccountChangeView:
     """Create (optionally) and authorize an account through the sandbox's own login and consent pages."""
-    from core.accounts import accounts
-    from core.demo.login import login_and_consent
-
     if create:
-        accounts.create_account(rt, name, actor="test")
-    url = accounts.start_authorization(rt, name, actor="test")
+        create_account(rt, name, actor="test")
+    url = start_authorization(rt, name, actor="test")
     callback = login_and_consent(url, email=email, password=DEMO_PASSWORD, company=company)
-    return accounts.complete_authorization(rt, callback, actor="test")
+    return complete_authorization(rt, callback, actor="test")
 
 
 def sandbox_stats(sandbox_url: str) -> dict:

@@ -61,7 +61,7 @@ def setup_company(rt, code: str = "BAKKERIJ-DGK", *, periods=(1, 2, 3), account_
     account = authorize_for(rt, DEMO_MAPPING[code], name)
     if map_it:
         map_company(rt, code, name, actor=ACTOR)
-    return Setup(code, name, account["visma_company_id"], ids)
+    return Setup(code, name, account.visma_company_id, ids)
 
 
 def company_id_of(code: str) -> str:

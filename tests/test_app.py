@@ -10,7 +10,7 @@ from tests.apptest_helpers import BAKKERIJ, all_text, app_with_query, callback_q
 def _account(app_rt, name):
     from core import services
 
-    return next(a for a in services.list_accounts(app_rt) if a["name"] == name)
+    return next(a for a in services.list_accounts(app_rt) if a.name == name)
 
 
 def test_no_query_params_shows_the_app_with_the_demo_sidebar(app_env):
@@ -37,11 +37,11 @@ def test_callback_completes_authorization_and_lands_on_accounts(app_rt):
     assert any("Bakkerij" in s.value and BAKKERIJ in s.value for s in at.success)
     assert not at.error
     assert dict(at.query_params) == {}
-    assert _account(app_rt, "Bakkerij")["status"] == "authorized"
+    assert _account(app_rt, "Bakkerij").status == "authorized"
     # The next run (a reload) does not replay the code: no error, still authorized, the message is gone.
     at.run()
     assert not at.exception and not at.error and not at.success
-    assert _account(app_rt, "Bakkerij")["status"] == "authorized"
+    assert _account(app_rt, "Bakkerij").status == "authorized"
 
 
 def test_forged_state_is_refused_with_a_clear_error(app_rt):
@@ -57,7 +57,7 @@ def test_forged_state_is_refused_with_a_clear_error(app_rt):
     assert at.error and "did not complete" in at.error[0].value
     assert "oauth-state-invalid" in all_text(at) or any("state" in e.value.lower() for e in at.error)
     assert dict(at.query_params) == {}
-    assert _account(app_rt, "Bakkerij")["status"] == "not_authorized"
+    assert _account(app_rt, "Bakkerij").status == "not_authorized"
 
 
 def test_access_denied_is_explained(app_rt):
@@ -73,7 +73,7 @@ def test_access_denied_is_explained(app_rt):
     assert at.error
     text = all_text(at)
     assert "Cause:" in text and "Solution:" in text  # the catalogue entry is shown
-    assert _account(app_rt, "Bakkerij")["status"] == "not_authorized"
+    assert _account(app_rt, "Bakkerij").status == "not_authorized"
 
 
 def test_unrelated_query_params_are_not_a_callback(app_env):
@@ -126,7 +126,7 @@ def test_expired_state_is_refused_and_nothing_is_stored(app_rt, monkeypatch):
     assert [t.value for t in at.title] == ["Accounts"]
     assert at.error and "expired" in at.error[0].value
     assert dict(at.query_params) == {}
-    assert _account(app_rt, "Bakkerij")["status"] == "not_authorized"
+    assert _account(app_rt, "Bakkerij").status == "not_authorized"
 
 
 def test_reused_callback_in_a_new_session_is_refused(app_rt):
@@ -145,4 +145,4 @@ def test_reused_callback_in_a_new_session_is_refused(app_rt):
     assert second.error and "already used" in second.error[0].value
     assert not second.success
     assert dict(second.query_params) == {}
-    assert _account(app_rt, "Bakkerij")["status"] == "authorized"  # the first authorization stands
+    assert _account(app_rt, "Bakkerij").status == "authorized"  # the first authorization stands

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from core.accounts import accounts
+from core import services
 from core.demo.constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
 from core.demo.login import login_and_consent
 from tests.core_fixtures import cli, rt, runtime_env  # noqa: F401
@@ -75,7 +75,7 @@ def test_business_failures_exit_1_with_the_message_on_stderr(cli, rt):  # noqa: 
     not_yet = cli("accounts", "refresh", "a")
     assert not_yet.exit_code == 1 and "not authorized" in not_yet.stderr
 
-    url = accounts.start_authorization(rt, "a", actor="test")
+    url = services.start_authorization(rt, "a", actor="test")
     callback = login_and_consent(url, email=DEMO_USER_ALL_COMPANIES, password=DEMO_PASSWORD, company=BAKKERIJ)
     forged = cli("accounts", "complete", callback.replace("state=", "state=x"))
     assert forged.exit_code == 1 and "Nothing was stored" in forged.stderr and "oauth-state-invalid" in forged.stderr
@@ -95,7 +95,7 @@ def test_unexpected_error_is_one_line_without_its_message(cli, rt, monkeypatch):
     def boom(_rt):
         raise RuntimeError("secret-token-value-123")
 
-    monkeypatch.setattr(accounts, "list_accounts", boom)
+    monkeypatch.setattr(services, "list_accounts", boom)
     result = cli("accounts", "list")
     assert result.exit_code == 1
     assert "RuntimeError" in result.stderr and "secret-token-value-123" not in result.output

@@ -2,6 +2,8 @@
 
 from dataclasses import replace
 
+from core.accounts.authorization import complete_authorization, start_authorization
+from core.accounts.records import create_account
 from core.demo import service as demo
 from core.payroll.store import list_payroll_companies
 from tests.core_fixtures import rt  # noqa: F401
@@ -28,21 +30,20 @@ def test_a_configured_sandbox_is_left_empty(rt):  # noqa: F811
 def test_a_demo_on_another_port_registers_its_own_redirect_uri(rt):  # noqa: F811
     import pytest
 
-    from core.accounts import accounts
     from core.demo.constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
     from core.demo.login import DemoLoginError, login_and_consent
 
-    accounts.create_account(rt, "Other port", actor="test")
+    create_account(rt, "Other port", actor="test")
     import uuid
 
     other = f"http://127.0.0.1:8655/{uuid.uuid4().hex}/"  # unique: the sandbox keeps registrations across resets
     # A sandbox named by configuration is not told about unknown addresses: Visma would refuse them too.
-    url = accounts.start_authorization(rt, "Other port", actor="test", redirect_uri=other)
+    url = start_authorization(rt, "Other port", actor="test", redirect_uri=other)
     with pytest.raises(DemoLoginError):
         login_and_consent(url, email=DEMO_USER_ALL_COMPANIES, password=DEMO_PASSWORD, company="Bakkerij")
     # The embedded demo sandbox learns the dashboard's own address, so the flow comes back to it.
-    url = accounts.start_authorization(replace(rt, embedded_sandbox=True), "Other port", actor="test",
-                                       redirect_uri=other)
+    url = start_authorization(replace(rt, embedded_sandbox=True), "Other port", actor="test",
+                              redirect_uri=other)
     callback = login_and_consent(url, email=DEMO_USER_ALL_COMPANIES, password=DEMO_PASSWORD, company="Bakkerij")
     assert callback.startswith(other + "?code=")
-    assert accounts.complete_authorization(rt, callback, actor="test")["status"] == "authorized"
+    assert complete_authorization(rt, callback, actor="test").status == "authorized"

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.accounts import accounts
+from core.accounts.records import list_accounts
 from core.demo import service as demo
 from core.demo.sandbox import answers, ensure_sandbox, sandbox_info, stop_sandbox
 from core.errors import ServiceError
@@ -77,24 +77,24 @@ def test_stale_state_file_starts_a_new_sandbox(tmp_path):
 def test_demo_seed_authorizes_accounts_and_is_idempotent(rt):  # noqa: F811
     result = demo.seed_demo(rt, actor="test")
     assert result["accounts_failed"] == []
-    listed = {a["name"]: a for a in accounts.list_accounts(rt)}
+    listed = {a.name: a for a in list_accounts(rt)}
     companies = {c["name"] for c in demo.sandbox_companies(rt)}
     assert set(listed) == companies and len(companies) >= 7
-    assert all(a["status"] == "authorized" for a in listed.values())
-    assert listed[DRUKKERIJ]["status_entry_id"] == "api-module-inactive"
-    assert listed["Bakkerij De Gouden Korst B.V."]["visma_company_name"] == "Bakkerij De Gouden Korst B.V."
+    assert all(a.status == "authorized" for a in listed.values())
+    assert listed[DRUKKERIJ].status_entry_id == "api-module-inactive"
+    assert listed["Bakkerij De Gouden Korst B.V."].visma_company_name == "Bakkerij De Gouden Korst B.V."
     if result["payroll"]:
         assert result["mapped"], result["warnings"]
     again = demo.seed_demo(rt, actor="test")
     assert again["accounts_created"] == [] and again["accounts_authorized"] == []
-    assert len(accounts.list_accounts(rt)) == len(companies)
+    assert len(list_accounts(rt)) == len(companies)
 
     status = demo.demo_status(rt)
     assert status["sandbox_url"] == rt.sandbox_url and status["running"]
     assert len(status["accounts"]) == len(companies)
 
     reset = demo.reset_demo(rt, actor="test")
-    assert "account" in reset["tables_emptied"] and accounts.list_accounts(rt) == []
+    assert "account" in reset["tables_emptied"] and list_accounts(rt) == []
 
 
 def test_company_state_and_faults_through_demo(rt):  # noqa: F811

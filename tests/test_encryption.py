@@ -8,7 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from core.accounts import accounts
+from core.accounts.authorization import start_authorization
+from core.accounts.records import get_account
+from core.accounts.tokens import token_provider
 from core.db.models import AccountToken, OAuthState
 from tests.core_fixtures import authorize, rt  # noqa: F401
 
@@ -38,7 +40,7 @@ def _all_rows_as_text(rt) -> str:  # noqa: F811
 def test_tokens_and_verifier_are_encrypted_at_rest(rt):  # noqa: F811
     authorize(rt, "a", "Bakkerij De Gouden Korst B.V.")
     authorize(rt, "b", "Transportbedrijf Visser B.V.")
-    url = accounts.start_authorization(rt, "a", actor="test")  # a pending state: its verifier is stored too
+    url = start_authorization(rt, "a", actor="test")  # a pending state: its verifier is stored too
     state = parse_qs(urlsplit(url).query)["state"][0]
     with Session(rt.engine) as s:
         verifier = rt.cipher.decrypt(s.get(OAuthState, state).code_verifier_enc)
@@ -82,13 +84,12 @@ def test_a_changed_key_is_explained_not_unexpected(rt):  # noqa: F811
 
     from cryptography.fernet import Fernet
 
-    from core.accounts import accounts
     from core.db.crypto import TokenCipher
     from core.errors import ServiceError
 
     authorize(rt, "a", "Bakkerij De Gouden Korst B.V.")
     other = replace(rt, cipher=TokenCipher(Fernet.generate_key().decode()))
-    provider = accounts.token_provider(other, accounts.get_account(rt, "a")["id"])
+    provider = token_provider(other, get_account(rt, "a").id)
     try:
         provider(False)
     except ServiceError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.accounts.records import create_account
 from core.errors import ServiceError
 from core.mappings.mappings import (
     cost_center_mapping,
@@ -45,9 +46,7 @@ def test_second_company_on_the_same_visma_company_is_warned_and_unauthorized_ref
     store_demo_runs(rt, "HOVENIER-GROEN", (1,))
     result = map_company(rt, "HOVENIER-GROEN", "bakkerij", actor=ACTOR)
     assert result["warnings"] and "BAKKERIJ-DGK" in result["warnings"][0]
-    from core.accounts import accounts
-
-    accounts.create_account(rt, "not-yet", actor=ACTOR)
+    create_account(rt, "not-yet", actor=ACTOR)
     with pytest.raises(ServiceError) as err:
         map_company(rt, "HOVENIER-GROEN", "not-yet", actor=ACTOR)
     assert err.value.entry_id == "account-not-authorized"

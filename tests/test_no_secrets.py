@@ -13,7 +13,10 @@ import httpx
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from core.accounts import accounts
+from core import services
+from core.accounts.authorization import start_authorization
+from core.accounts.records import get_account
+from core.accounts.sessions import visma_session
 from core.cli.common import use_runtime
 from core.cli.main import app
 from core.db import models
@@ -57,7 +60,7 @@ class _Spy:
 
 
 def _current_tokens(rt, name):  # noqa: F811
-    account_id = accounts.get_account(rt, name)["id"]
+    account_id = get_account(rt, name).id
     with rt.engine.connect() as conn:
         row = conn.execute(sa.select(AccountToken).where(AccountToken.account_id == account_id)).one()
     return account_id, rt.cipher.decrypt(row.access_token_enc), rt.cipher.decrypt(row.refresh_token_enc)
@@ -96,9 +99,9 @@ def test_no_secret_in_audit_log_logs_or_cli_output_after_a_whole_flow(rt, sandbo
     assert cli("accounts", "refresh", "A", "--json").exit_code == 0
     account_id, access, _ = _current_tokens(rt, "A")
     revoke(access, "access_token")
-    assert accounts.visma_session(rt, account_id).company_settings().name == BAKKERIJ
+    assert visma_session(rt, account_id).company_settings().name == BAKKERIJ
     # denied, then the demo robot
-    denied = browser(accounts.start_authorization(rt, "B", actor="t"), company=TRANSPORT, allow=False)
+    denied = browser(start_authorization(rt, "B", actor="t"), company=TRANSPORT, allow=False)
     assert cli("accounts", "complete", denied, "--json").exit_code == 1
     assert cli("accounts", "authorize", "B", "--demo-user", DEMO_USER_ALL_COMPANIES, "--company", TRANSPORT,
                "--json").exit_code == 0
@@ -110,7 +113,7 @@ def test_no_secret_in_audit_log_logs_or_cli_output_after_a_whole_flow(rt, sandbo
                      .values(expires_at=models.utcnow() - timedelta(seconds=5)))
     assert cli("accounts", "refresh", "A", "--json").exit_code == 1
     # the same code under a new state: invalid_grant at the exchange (Visma may revoke what that code gave)
-    state = parse_qs(urlsplit(accounts.start_authorization(rt, "A", actor="t")).query)["state"][0]
+    state = parse_qs(urlsplit(start_authorization(rt, "A", actor="t")).query)["state"][0]
     code = parse_qs(urlsplit(callback).query)["code"][0]
     assert cli("accounts", "complete", f"http://localhost:8501/?code={code}&state={state}").exit_code == 1
     assert cli("accounts", "authorize", "A", "--demo-user", DEMO_USER_ALL_COMPANIES, "--company", BAKKERIJ,
@@ -124,7 +127,7 @@ def test_no_secret_in_audit_log_logs_or_cli_output_after_a_whole_flow(rt, sandbo
     def leaky(_rt):
         raise RuntimeError(f"Authorization: Bearer {access} refresh={refresh}")
 
-    monkeypatch.setattr(accounts, "list_accounts", leaky)
+    monkeypatch.setattr(services, "list_accounts", leaky)
     assert cli("accounts", "list", "--json").exit_code == 1
 
     secrets = {s for s in spy.secrets if s} | {DEMO_CLIENT_SECRET, DEMO_PASSWORD}

@@ -11,10 +11,10 @@ from tests.apptest_helpers import KAPSALON, all_text, authorize, open_page
 PAGE = "pages/accounts.py"
 
 
-def _accounts(app_rt) -> dict[str, dict]:
+def _accounts(app_rt) -> dict:
     from core import services
 
-    return {a["name"]: a for a in services.list_accounts(app_rt)}
+    return {a.name: a for a in services.list_accounts(app_rt)}
 
 
 def _table(at):
@@ -86,7 +86,7 @@ def test_full_state_shows_status_company_expiry_and_reason(app_rt, app_env):
     assert table.loc["Wacht", "status"] == "○ Not authorized"
     assert table.loc["Bakkerij", "logo"] != table.loc["Wacht", "logo"]  # red logo vs grey logo
     # the refresh token's end (authorized_at + 30 days), not the hourly access token's, under "Re-authorize by"
-    deadline = _accounts(app_rt)["Bakkerij"]["reauthorize_by"]
+    deadline = _accounts(app_rt)["Bakkerij"].reauthorize_by
     assert table.loc["Bakkerij", "reauthorize_by"] == deadline
     assert str(table.loc["Wacht", "reauthorize_by"]) == "NaT"
     columns = json.loads(at.dataframe[0].proto.columns)
@@ -112,7 +112,7 @@ def test_refresh_success_and_failure_marks_needs_reauthorization(app_rt, app_env
     assert at.error
     assert "Cause:" in all_text(at)
     at.run()
-    assert _accounts(app_rt)["Bakkerij"]["status"] == "needs_reauthorization"
+    assert _accounts(app_rt)["Bakkerij"].status == "needs_reauthorization"
     assert _table(at).set_index("name").loc["Bakkerij", "status"] == "⚠ Needs re-authorization"
     assert any("needs to be authorized again" in w.value for w in at.warning)
     assert at.button(key="authorize").label == "Re-authorize"
@@ -123,14 +123,14 @@ def test_disconnect_confirms_in_a_dialog(app_rt):
     at = open_page(PAGE)
     at.button(key="disconnect").click().run()
     assert not at.exception
-    assert _accounts(app_rt)["Bakkerij"]["status"] == "authorized"  # nothing happens before confirming
+    assert _accounts(app_rt)["Bakkerij"].status == "authorized"  # nothing happens before confirming
     at.button(key="cancel_disconnect").click().run()
-    assert _accounts(app_rt)["Bakkerij"]["status"] == "authorized"
+    assert _accounts(app_rt)["Bakkerij"].status == "authorized"
     assert not [b for b in at.button if b.key == "confirm_disconnect"]
     at.button(key="disconnect").click().run()
     at.button(key="confirm_disconnect").click().run()
     assert not at.exception and not at.error
-    assert _accounts(app_rt)["Bakkerij"]["status"] == "not_authorized"
+    assert _accounts(app_rt)["Bakkerij"].status == "not_authorized"
     assert any("disconnected" in t.value for t in at.toast)
     assert _table(at)["status"][0] == "○ Not authorized"
 

@@ -18,7 +18,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from core.accounts import accounts
+from core.accounts.sessions import visma_session
+from core.accounts.tokens import refresh_account, token_provider
 from core.db import models
 from core.db.models import Account, AccountToken, CompanyMapping, PayrollCompany
 from core.errors import ServiceError
@@ -61,13 +62,13 @@ def _status(rt, account_id):  # noqa: F811
 
 def test_twenty_threads_refresh_once(rt, sandbox):  # noqa: F811
     account = authorize(rt, "a", BAKKERIJ)
-    _expire_locally(rt, account["id"])
+    _expire_locally(rt, account.id)
     _reset_stats(sandbox)
     barrier = threading.Barrier(20)
     results, errors = [], []
 
     def worker():
-        provide = accounts.token_provider(rt, account["id"])
+        provide = token_provider(rt, account.id)
         barrier.wait()
         try:
             results.append(provide(False))
@@ -83,10 +84,10 @@ def test_twenty_threads_refresh_once(rt, sandbox):  # noqa: F811
     assert len(results) == 20 and len(set(results)) == 1
     assert _refresh_grants(sandbox) == 1
     assert _works(rt, results[0])
-    assert _token_row(rt, account["id"]).version == 2
-    assert _status(rt, account["id"]).status == "authorized"
+    assert _token_row(rt, account.id).version == 2
+    assert _status(rt, account.id).status == "authorized"
     # the rotated refresh token was stored: the next refresh works too
-    accounts.refresh_account(rt, "a", actor="test")
+    refresh_account(rt, "a", actor="test")
     assert _refresh_grants(sandbox) == 2
 
 
@@ -94,14 +95,14 @@ _PROCESS_SCRIPT = """
 import hashlib, json, sys, threading, time
 from core.runtime import build_runtime
 from core.settings import load_settings
-from core.accounts import accounts
+from core.accounts.tokens import token_provider
 env = json.loads(sys.argv[1])
 account_id, start_at = int(sys.argv[2]), float(sys.argv[3])
 rt = build_runtime(load_settings(env), migrate_schema=False)
 out, errors = [], []
 def work():
     try:
-        out.append(hashlib.sha256(accounts.token_provider(rt, account_id)(False).encode()).hexdigest())
+        out.append(hashlib.sha256(token_provider(rt, account_id)(False).encode()).hexdigest())
     except Exception as exc:
         errors.append(type(exc).__name__ + ": " + str(exc)[:200])
 threads = [threading.Thread(target=work) for _ in range(5)]
@@ -115,13 +116,13 @@ rt.close()
 
 def test_two_processes_refresh_once(rt, sandbox, database_url, tmp_path):  # noqa: F811
     account = authorize(rt, "a", BAKKERIJ)
-    _expire_locally(rt, account["id"])
+    _expire_locally(rt, account.id)
     _reset_stats(sandbox)
     env = runtime_env(sandbox.url, database_url, tmp_path / "data", key=rt.settings.token_encryption_key)
     start_at = time.time() + 2.0  # both interpreters are up by then; they start their threads together
     child_env = {**os.environ, "PYTHONPATH": str(PROJECT)}
     procs = [
-        subprocess.Popen([sys.executable, "-c", _PROCESS_SCRIPT, json.dumps(env), str(account["id"]), str(start_at)],
+        subprocess.Popen([sys.executable, "-c", _PROCESS_SCRIPT, json.dumps(env), str(account.id), str(start_at)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT, env=child_env)
         for _ in range(2)
     ]
@@ -134,46 +135,46 @@ def test_two_processes_refresh_once(rt, sandbox, database_url, tmp_path):  # noq
     hashes = {h for a in answers for h in a["tokens"]}
     assert len(hashes) == 1 and sum(len(a["tokens"]) for a in answers) == 10
     assert _refresh_grants(sandbox) == 1
-    token = rt.cipher.decrypt(_token_row(rt, account["id"]).access_token_enc)
+    token = rt.cipher.decrypt(_token_row(rt, account.id).access_token_enc)
     assert hashlib.sha256(token.encode()).hexdigest() in hashes and _works(rt, token)
-    assert _status(rt, account["id"]).status == "authorized"
+    assert _status(rt, account.id).status == "authorized"
 
 
 def test_valid_token_is_not_refreshed_and_stale_lease_expires(rt, sandbox):  # noqa: F811
     account = authorize(rt, "a", BAKKERIJ)
     _reset_stats(sandbox)
-    provide = accounts.token_provider(rt, account["id"])
+    provide = token_provider(rt, account.id)
     provide(False)
     assert _refresh_grants(sandbox) == 0
     # a holder that died mid-refresh left its lease behind; once it has expired, the next caller refreshes
     with rt.engine.begin() as conn:
-        conn.execute(sa.update(AccountToken).where(AccountToken.account_id == account["id"]).values(
+        conn.execute(sa.update(AccountToken).where(AccountToken.account_id == account.id).values(
             expires_at=models.utcnow() - timedelta(seconds=5), refresh_lease_owner="dead-host:1:1",
             refresh_lease_until=models.utcnow() - timedelta(seconds=1)))
     assert _works(rt, provide(False))
     assert _refresh_grants(sandbox) == 1
-    row = _token_row(rt, account["id"])
+    row = _token_row(rt, account.id)
     assert row.refresh_lease_owner is None and row.version == 2
 
 
 def test_lease_held_elsewhere_while_token_still_valid_returns_the_current_token(rt, sandbox):  # noqa: F811
     account = authorize(rt, "a", BAKKERIJ)
-    _expire_locally(rt, account["id"], seconds_left=60)  # inside the 2-minute margin, still usable
+    _expire_locally(rt, account.id, seconds_left=60)  # inside the 2-minute margin, still usable
     with rt.engine.begin() as conn:
-        conn.execute(sa.update(AccountToken).where(AccountToken.account_id == account["id"]).values(
+        conn.execute(sa.update(AccountToken).where(AccountToken.account_id == account.id).values(
             refresh_lease_owner="other", refresh_lease_until=models.utcnow() + timedelta(seconds=30)))
     _reset_stats(sandbox)
-    assert _works(rt, accounts.token_provider(rt, account["id"])(False))
+    assert _works(rt, token_provider(rt, account.id)(False))
     assert _refresh_grants(sandbox) == 0
 
 
 def test_401_refreshes_once_and_retries(rt, sandbox):  # noqa: F811
     account = authorize(rt, "a", BAKKERIJ)
-    access = rt.cipher.decrypt(_token_row(rt, account["id"]).access_token_enc)
+    access = rt.cipher.decrypt(_token_row(rt, account.id).access_token_enc)
     httpx.post(f"{sandbox.url}/connect/revocation", data={"token": access, "token_type_hint": "access_token"},
                auth=(rt.settings.client_id, rt.settings.client_secret), timeout=5).raise_for_status()
     _reset_stats(sandbox)
-    assert accounts.visma_session(rt, account["id"]).company_settings().name == BAKKERIJ
+    assert visma_session(rt, account.id).company_settings().name == BAKKERIJ
     assert _refresh_grants(sandbox) == 1
 
 
@@ -188,7 +189,7 @@ def _add_mapping(rt, account_id):  # noqa: F811
 
 def _assert_needs_reauthorization(rt, account_id):  # noqa: F811
     with pytest.raises(ServiceError) as err:
-        accounts.token_provider(rt, account_id)(False)
+        token_provider(rt, account_id)(False)
     assert err.value.entry_id == "reauthorize-needed"
     account = _status(rt, account_id)
     assert account.status == "needs_reauthorization" and account.status_entry_id == "reauthorize-needed"
@@ -198,26 +199,26 @@ def _assert_needs_reauthorization(rt, account_id):  # noqa: F811
 
 def test_revoked_refresh_token_needs_reauthorization_and_mappings_survive(rt, sandbox):  # noqa: F811
     account = authorize(rt, "a", BAKKERIJ)
-    _add_mapping(rt, account["id"])
-    refresh = rt.cipher.decrypt(_token_row(rt, account["id"]).refresh_token_enc)
+    _add_mapping(rt, account.id)
+    refresh = rt.cipher.decrypt(_token_row(rt, account.id).refresh_token_enc)
     httpx.post(f"{sandbox.url}/connect/revocation", data={"token": refresh, "token_type_hint": "refresh_token"},
                auth=(rt.settings.client_id, rt.settings.client_secret), timeout=5).raise_for_status()
-    _expire_locally(rt, account["id"])
-    _assert_needs_reauthorization(rt, account["id"])
-    assert "revoked" in _status(rt, account["id"]).status_reason
+    _expire_locally(rt, account.id)
+    _assert_needs_reauthorization(rt, account.id)
+    assert "revoked" in _status(rt, account.id).status_reason
     with pytest.raises(ServiceError) as err:
-        accounts.visma_session(rt, account["id"])
+        visma_session(rt, account.id)
     assert err.value.entry_id == "reauthorize-needed"
     again = authorize(rt, "a", BAKKERIJ, create=False)
-    assert again["status"] == "authorized" and again["status_entry_id"] is None
-    assert again["mapped_companies"] == ["Payroll P1"]
+    assert again.status == "authorized" and again.status_entry_id is None
+    assert again.mapped_companies == ("Payroll P1",)
 
 
 def test_expired_refresh_token_needs_reauthorization(rt, sandbox, clock):  # noqa: F811
     account = authorize(rt, "a", BAKKERIJ)
     clock.advance(31 * 24 * 3600)  # the sandbox's refresh tokens live 30 days
-    _assert_needs_reauthorization(rt, account["id"])
-    assert "expired" in _status(rt, account["id"]).status_reason
+    _assert_needs_reauthorization(rt, account.id)
+    assert "expired" in _status(rt, account.id).status_reason
 
 
 def test_refreshes_do_not_extend_the_authorization_and_it_ends_on_reauthorize_by(rt, sandbox, clock):  # noqa: F811
@@ -228,21 +229,21 @@ def test_refreshes_do_not_extend_the_authorization_and_it_ends_on_reauthorize_by
 
     day = 24 * 3600
     account = authorize(rt, "a", BAKKERIJ)
-    _add_mapping(rt, account["id"])
-    deadline = account["reauthorize_by"]
-    assert deadline == account["authorized_at"] + timedelta(days=30)
+    _add_mapping(rt, account.id)
+    deadline = account.reauthorize_by
+    assert deadline == account.authorized_at + timedelta(days=30)
     assert overview(rt)["reauthorization_due"] == []
     for days in (20, 5):
         clock.advance(days * day)
-        accounts.token_provider(rt, account["id"])(False)  # the access token expired long ago: refreshed
-        assert _status(rt, account["id"]).last_refreshed_at is not None
-        assert _status(rt, account["id"]).reauthorize_by == deadline
+        token_provider(rt, account.id)(False)  # the access token expired long ago: refreshed
+        assert _status(rt, account.id).last_refreshed_at is not None
+        assert _status(rt, account.id).reauthorize_by == deadline
     assert overview(rt)["reauthorization_due"] == [
         {"name": "a", "reauthorize_by": deadline, "overdue": False, "companies": ["Payroll P1"]}]
     clock.advance(5 * day + 1)
     assert overview(rt)["reauthorization_due"][0]["overdue"] is True
-    _assert_needs_reauthorization(rt, account["id"])
-    assert "expired" in _status(rt, account["id"]).status_reason
+    _assert_needs_reauthorization(rt, account.id)
+    assert "expired" in _status(rt, account.id).status_reason
     data = overview(rt)
     assert data["reauthorization_due"] == []
     assert [a["name"] for a in data["accounts_needing_action"]] == ["a"]
@@ -255,38 +256,38 @@ def test_api_module_inactive_is_not_an_auth_failure(rt, sandbox):  # noqa: F811
     httpx.put(f"{sandbox.url}/_sandbox/companies/{BAKKERIJ_ID}/state", json={"state": "api_module_inactive"},
               timeout=5).raise_for_status()
     _reset_stats(sandbox)
-    session = accounts.visma_session(rt, account["id"])
+    session = visma_session(rt, account.id)
     for _ in range(3):
         with pytest.raises(VismaError) as err:
             session.company_settings()
         assert err.value.is_api_module_inactive and not err.value.is_unauthorized
     assert _refresh_grants(sandbox) == 0
-    after = _status(rt, account["id"])
+    after = _status(rt, account.id)
     assert after.status == "authorized" and after.status_entry_id is None
     # and an explicit refresh still works (the token is fine)
-    accounts.refresh_account(rt, "a", actor="test")
-    assert _status(rt, account["id"]).status == "authorized"
+    refresh_account(rt, "a", actor="test")
+    assert _status(rt, account.id).status == "authorized"
 
 
 def test_identity_server_down_keeps_the_account_authorized(rt, sandbox, monkeypatch):  # noqa: F811
     account = authorize(rt, "a", BAKKERIJ)
-    _expire_locally(rt, account["id"])
+    _expire_locally(rt, account.id)
     monkeypatch.setattr(rt.oauth, "token_endpoint", "http://127.0.0.1:9/connect/token")
     with pytest.raises(ServiceError) as err:
-        accounts.refresh_account(rt, "a", actor="test")
+        refresh_account(rt, "a", actor="test")
     assert err.value.entry_id == "visma-unavailable"
-    row = _token_row(rt, account["id"])
+    row = _token_row(rt, account.id)
     assert row.refresh_lease_owner is None and row.version == 1
-    assert _status(rt, account["id"]).status == "authorized"
+    assert _status(rt, account.id).status == "authorized"
 
 
 def test_refreshed_before_it_expires(rt, sandbox):  # noqa: F811
     """Less than two minutes left: refreshed now, not after Visma has refused it."""
     account = authorize(rt, "a", BAKKERIJ)
-    _expire_locally(rt, account["id"], seconds_left=100)
+    _expire_locally(rt, account.id, seconds_left=100)
     _reset_stats(sandbox)
-    assert _works(rt, accounts.token_provider(rt, account["id"])(False))
-    assert _refresh_grants(sandbox) == 1 and _token_row(rt, account["id"]).version == 2
-    _expire_locally(rt, account["id"], seconds_left=300)
-    accounts.token_provider(rt, account["id"])(False)
+    assert _works(rt, token_provider(rt, account.id)(False))
+    assert _refresh_grants(sandbox) == 1 and _token_row(rt, account.id).version == 2
+    _expire_locally(rt, account.id, seconds_left=300)
+    token_provider(rt, account.id)(False)
     assert _refresh_grants(sandbox) == 1  # five minutes left: kept

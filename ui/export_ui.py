@@ -135,7 +135,7 @@ def cached_companies(_rt, db: str) -> list[dict]:
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=8)
-def cached_accounts(_rt, db: str) -> list[dict]:
+def cached_accounts(_rt, db: str) -> list[services.AccountView]:
     return services.list_accounts(_rt)
 
 

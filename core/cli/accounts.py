@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from core.accounts import accounts
-from core.cli.common import JsonOption, actor, command, emit, fail, get_runtime, new_app, to_jsonable
+from core import services
+from core.cli.common import JsonOption, actor, command, emit, get_runtime, new_app, to_jsonable
 
 accounts_app = new_app("Visma accounts: one authorization of one Visma user for one Visma company.")
 
@@ -22,27 +22,23 @@ _STATUS_WORDS = {
 }
 
 
-def _row(a: dict) -> dict:
-    return {**a, "visma_company": a.get("visma_company_name") or a.get("visma_company_id")}
-
-
-def _human_account(a: dict) -> str:
-    expires = to_jsonable(a.get("token_expires_at")) or "-"
+def _human_account(a: services.AccountView) -> str:
+    expires = to_jsonable(a.token_expires_at) or "-"
     lines = [
-        f"{a['name']}: {_STATUS_WORDS.get(a['status'], a['status'])}",
-        f"  Visma company: {a.get('visma_company') or '-'}",
+        f"{a.name}: {_STATUS_WORDS.get(a.status, a.status)}",
+        f"  Visma company: {a.visma_company or '-'}",
         f"  token expires: {expires}",
     ]
-    if a.get("mapped_companies"):
-        lines.append(f"  mapped payroll companies: {', '.join(a['mapped_companies'])}")
-    if a.get("status_reason"):
-        lines.append(f"  note: {a['status_reason']}")
-    for warning in a.get("warnings") or []:
-        lines.append(f"  warning: {warning}")
+    if a.mapped_companies:
+        lines.append(f"  mapped payroll companies: {', '.join(a.mapped_companies)}")
+    if a.status_reason:
+        lines.append(f"  note: {a.status_reason}")
+    if isinstance(a, services.AccountChangeView):
+        lines += [f"  warning: {warning}" for warning in a.warnings]
     return "\n".join(lines)
 
 
-def _human_list(rows: list[dict]) -> str:
+def _human_list(rows: list[services.AccountView]) -> str:
     if not rows:
         return "No accounts yet. Add one with: python -m core accounts add NAME"
     return "\n".join(_human_account(r) for r in rows)
@@ -52,7 +48,7 @@ def _human_list(rows: list[dict]) -> str:
 @command
 def list_cmd(as_json: JsonOption = False) -> None:
     """List the accounts with status, Visma company and token expiry."""
-    rows = [_row(a) for a in accounts.list_accounts(get_runtime())]
+    rows = services.list_accounts(get_runtime())
     emit(rows, as_json, _human_list)
 
 
@@ -61,9 +57,9 @@ def list_cmd(as_json: JsonOption = False) -> None:
 def add_cmd(name: Annotated[str, typer.Argument(help="A name of your choosing (unique).")],
             as_json: JsonOption = False) -> None:
     """Create an account (not authorized yet)."""
-    account = _row(accounts.create_account(get_runtime(), name, actor=actor()))
-    emit(account, as_json, lambda a: f"Account '{a['name']}' created. Authorize it with: "
-                                     f"python -m core accounts authorize \"{a['name']}\"")
+    account = services.create_account(get_runtime(), name, actor=actor())
+    emit(account, as_json, lambda a: f"Account '{a.name}' created. Authorize it with: "
+                                     f"python -m core accounts authorize \"{a.name}\"")
 
 
 @accounts_app.command("authorize")
@@ -79,24 +75,16 @@ def authorize_cmd(
     """Print the Visma login URL for the account; open it, allow, then run `accounts complete` with the address
     Visma sends you back to."""
     rt = get_runtime()
-    url = accounts.start_authorization(rt, name, actor=actor(), redirect_uri=redirect_uri)
-    if demo_user is None:
-        emit({"name": name, "authorization_url": url, "expires_in_seconds": 600}, as_json,
-             lambda d: "Open this address in a browser, log in to Visma, choose the company and click Allow "
-                       f"(within 10 minutes):\n\n{d['authorization_url']}\n\nThen run: python -m core accounts "
-                       "complete \"<the address your browser was sent back to>\"")
+    if demo_user is not None:
+        account = services.authorize_with_demo_login(rt, name, email=demo_user, company=company, actor=actor(),
+                                                     redirect_uri=redirect_uri)
+        emit(account, as_json, _human_account)
         return
-    if not rt.settings.demo_mode:
-        fail("--demo-user works only in demo mode (no VISMA_CLIENT_ID set).", as_json=as_json, code="not_demo_mode")
-    from core.demo.constants import DEMO_PASSWORD
-    from core.demo.login import DemoLoginError, login_and_consent
-
-    try:
-        callback = login_and_consent(url, email=demo_user, password=DEMO_PASSWORD, company=company)
-    except DemoLoginError as exc:
-        fail(f"The demo login failed: {exc}", as_json=as_json, code="demo_login_failed")
-    account = _row(accounts.complete_authorization(rt, callback, actor=actor()))
-    emit(account, as_json, _human_account)
+    url = services.start_authorization(rt, name, actor=actor(), redirect_uri=redirect_uri)
+    emit({"name": name, "authorization_url": url, "expires_in_seconds": 600}, as_json,
+         lambda d: "Open this address in a browser, log in to Visma, choose the company and click Allow "
+                   f"(within 10 minutes):\n\n{d['authorization_url']}\n\nThen run: python -m core accounts "
+                   "complete \"<the address your browser was sent back to>\"")
 
 
 @accounts_app.command("complete")
@@ -106,7 +94,7 @@ def complete_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Finish an authorization from the callback address (code and state, or Visma's error)."""
-    account = _row(accounts.complete_authorization(get_runtime(), callback_url, actor=actor()))
+    account = services.complete_authorization(get_runtime(), callback_url, actor=actor())
     emit(account, as_json, _human_account)
 
 
@@ -115,7 +103,7 @@ def complete_cmd(
 def refresh_cmd(name: Annotated[str, typer.Argument(help="The account whose token to refresh.")],
                 as_json: JsonOption = False) -> None:
     """Refresh the account's access token now."""
-    account = _row(accounts.refresh_account(get_runtime(), name, actor=actor()))
+    account = services.refresh_account(get_runtime(), name, actor=actor())
     emit(account, as_json, _human_account)
 
 
@@ -124,7 +112,7 @@ def refresh_cmd(name: Annotated[str, typer.Argument(help="The account whose toke
 def disconnect_cmd(name: Annotated[str, typer.Argument(help="The account to disconnect.")],
                    as_json: JsonOption = False) -> None:
     """Revoke the account's authorization at Visma and delete its tokens (mappings are kept)."""
-    account = _row(accounts.disconnect_account(get_runtime(), name, actor=actor()))
+    account = services.disconnect_account(get_runtime(), name, actor=actor())
     emit(account, as_json, _human_account)
 
 
@@ -133,5 +121,5 @@ def disconnect_cmd(name: Annotated[str, typer.Argument(help="The account to disc
 def delete_cmd(name: Annotated[str, typer.Argument(help="The account to delete (no mapping may use it).")],
                as_json: JsonOption = False) -> None:
     """Delete an account that no mapping uses."""
-    accounts.delete_account(get_runtime(), name, actor=actor())
+    services.delete_account(get_runtime(), name, actor=actor())
     emit({"name": name, "deleted": True}, as_json, f"Account '{name}' deleted.")

@@ -9,11 +9,14 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from core.accounts import accounts
+from core.accounts.authorization import complete_authorization, start_authorization
+from core.accounts.records import create_account, list_accounts
+from core.accounts.views import AccountChangeView
 from core.db import audit
 from core.db.engine import session_scope
 from core.db.models import AUTHORIZED, utcnow
 from core.demo.constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
+from core.demo.login import DemoLoginError, login_and_consent
 from core.errors import ServiceError
 from core.mappings.mappings import map_company
 from core.payroll.store import list_payroll_companies, seed_demo_payroll
@@ -63,21 +66,37 @@ def demo_status(rt) -> dict[str, Any]:
         status["running"] = False
         status["error"] = exc.message
     status["accounts"] = [
-        {k: a[k] for k in ("name", "status", "visma_company_name", "status_entry_id", "token_expires_at")}
-        for a in accounts.list_accounts(rt)
+        {"name": a.name, "status": a.status, "visma_company_name": a.visma_company_name,
+         "status_entry_id": a.status_entry_id, "token_expires_at": a.token_expires_at}
+        for a in list_accounts(rt)
     ]
     return status
 
 
-def _authorize_in_sandbox(rt, name: str, company_name: str, *, actor: str) -> dict:
-    from core.demo.login import DemoLoginError, login_and_consent
-
-    url = accounts.start_authorization(rt, name, actor=actor)
+def _demo_login(url: str, *, email: str, company: str | None, failed: str) -> str:
+    """Log in to the sandbox's login page as a demo user and allow; the callback address it sends back to."""
     try:
-        callback = login_and_consent(url, email=DEMO_USER_ALL_COMPANIES, password=DEMO_PASSWORD, company=company_name)
+        return login_and_consent(url, email=email, password=DEMO_PASSWORD, company=company)
     except DemoLoginError as exc:
-        raise ServiceError(f"The demo login for '{name}' failed: {exc}", code="demo_login_failed") from None
-    return accounts.complete_authorization(rt, callback, actor=actor)
+        raise ServiceError(f"{failed}: {exc}", code="demo_login_failed") from None
+
+
+def _authorize_in_sandbox(rt, name: str, company_name: str, *, actor: str) -> AccountChangeView:
+    url = start_authorization(rt, name, actor=actor)
+    callback = _demo_login(url, email=DEMO_USER_ALL_COMPANIES, company=company_name,
+                           failed=f"The demo login for '{name}' failed")
+    return complete_authorization(rt, callback, actor=actor)
+
+
+def authorize_with_demo_login(rt, name: str, *, email: str, company: str | None, actor: str,
+                              redirect_uri: str | None = None) -> AccountChangeView:
+    """Authorize an account without a browser (``accounts authorize --demo-user``): start the authorization, log in
+    to the sandbox as this demo user, choose the company, allow, and complete it. Demo mode only."""
+    url = start_authorization(rt, name, actor=actor, redirect_uri=redirect_uri)
+    if not rt.settings.demo_mode:
+        raise ServiceError("--demo-user works only in demo mode (no VISMA_CLIENT_ID set).", code="not_demo_mode")
+    callback = _demo_login(url, email=email, company=company, failed="The demo login failed")
+    return complete_authorization(rt, callback, actor=actor)
 
 
 def _map_payroll_companies(rt, account_names: set[str], *, actor: str) -> tuple[list[str], list[str]]:
@@ -110,16 +129,16 @@ def seed_demo(rt, *, actor: str) -> dict[str, Any]:
     """Demo data in one go, idempotent: one account per sandbox company, named after it and authorized through the
     sandbox's login and consent pages; the demo payroll companies and runs; and their mappings."""
     _sandbox_url(rt)
-    existing = {a["name"]: a for a in accounts.list_accounts(rt)}
+    existing = {a.name: a for a in list_accounts(rt)}
     created, authorized, failed = [], [], []
     names = set()
     for company in sandbox_companies(rt):
         name = company["name"]
         names.add(name)
         if name not in existing:
-            accounts.create_account(rt, name, actor=actor)
+            create_account(rt, name, actor=actor)
             created.append(name)
-        elif existing[name]["status"] == AUTHORIZED:
+        elif existing[name].status == AUTHORIZED:
             continue
         try:
             _authorize_in_sandbox(rt, name, company["name"], actor=actor)

@@ -53,7 +53,7 @@ class _Live:
         self.chart: Chart | None = None
 
     def load(self) -> bool:
-        from core.accounts.accounts import visma_session
+        from core.accounts.sessions import visma_session
         from core.visma.client import VismaError
 
         ctx = self.ctx

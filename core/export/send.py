@@ -157,7 +157,7 @@ class _Sessions:
         with self._lock:
             vs = self._sessions.get(account_id)
         if vs is None:
-            from core.accounts.accounts import visma_session
+            from core.accounts.sessions import visma_session
 
             vs = visma_session(self.rt, account_id)
             with self._lock:

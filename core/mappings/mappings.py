@@ -162,7 +162,7 @@ def cached_chart(engine, visma_company_id: str | None) -> Chart | None:
 def refresh_chart(rt, account_id: int, visma_company_id: str, *, vs=None) -> Chart:
     """Read the chart live and store it (raises `VismaError` when Visma refuses)."""
     if vs is None:
-        from core.accounts.accounts import visma_session
+        from core.accounts.sessions import visma_session
 
         vs = visma_session(rt, account_id)
     chart = fetch_chart(vs, visma_company_id)

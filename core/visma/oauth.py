@@ -3,7 +3,7 @@
 Why the shape: the runtime shares one ``VismaOAuth`` between threads, but Authlib's sync ``OAuth2Client`` keeps the
 last token on the instance (``fetch_token`` returns ``self.token``), so two threads exchanging or refreshing at once
 could read each other's token. Each call therefore builds a small ``OAuth2Client`` over one shared, thread-safe httpx
-transport (one connection pool per process). Single-flight refresh is not done here: ``core.accounts.accounts`` owns it,
+transport (one connection pool per process). Single-flight refresh is not done here: ``core.accounts.tokens`` owns it,
 across threads and processes, through the database.
 
 Errors are ``OAuthError(error, description, status)``; none of them ever carries a token.
