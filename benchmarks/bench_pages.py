@@ -200,7 +200,7 @@ def authorize_default_mapping() -> dict[str, str]:
         if account["status"] != "authorized":
             raise RuntimeError(f"{LIVE_ACCOUNT} is {account['status']}: {account.get('status_reason')}")
         result = services.map_company(rt, first["code"], LIVE_ACCOUNT, actor="bench")
-        unexpected = [w for w in result.get("warnings") or [] if "could not be read" in w]
+        unexpected = [w for w in result.warnings if "could not be read" in w]
         if unexpected:
             raise RuntimeError(unexpected[0])
         return {"account": LIVE_ACCOUNT, "visma_company": account.get("visma_company_name") or "?",
