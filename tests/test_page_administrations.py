@@ -179,10 +179,10 @@ def test_remove_mapping_confirms_in_a_dialog(mapped):
     at.button(key="unmap").click().run()
     assert _companies(mapped)[BAKKERIJ_CODE].account_name  # not before confirming
     at.button(key="cancel_unmap").click().run()
-    assert _companies(mapped)[BAKKERIJ_CODE]["account_name"]
+    assert _companies(mapped)[BAKKERIJ_CODE].account_name
     at.button(key="unmap").click().run()
     at.button(key="confirm_unmap").click().run()
     assert not at.exception and not at.error
-    assert not _companies(mapped)[BAKKERIJ_CODE]["account_name"]
+    assert not _companies(mapped)[BAKKERIJ_CODE].account_name
     assert any("is removed" in t.value for t in at.toast)
     assert any("No payroll company is mapped yet" in i.value for i in at.info)
