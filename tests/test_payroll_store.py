@@ -84,7 +84,7 @@ def test_a_malformed_xlsx_imports_nothing(engine):
 
     import openpyxl
 
-    from core.payroll.file_import import COLUMNS
+    from core.payroll.tables import COLUMNS
 
     rt = SimpleNamespace(engine=engine)
     book = openpyxl.Workbook()
