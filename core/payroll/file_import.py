@@ -38,7 +38,7 @@ from core.errors import ServiceError
 from core.export.voucher import format_amount, is_balanced_to_the_cent, journal_difference
 from core.payroll.cells import cell_amount, cell_int, cell_percentage, cell_text
 from core.payroll.tables import COLUMNS, Unreadable, csv_rows, find_header, xlsx_rows
-from core.payroll.types import JournalLine, PayrollRunData
+from core.payroll.types import JournalLine, PayrollRunData, run_label
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -240,7 +240,7 @@ def _balanced_runs(
         year, period, run_number = key
         lines = grouped[key]
         total_debit, total_credit = journal_difference(lines)
-        label = f"{year}-{period:02d} run {run_number}"
+        label = run_label(year, period, run_number)
         if not is_balanced_to_the_cent(total_debit, total_credit):
             first, last = run_rows[key][0], run_rows[key][-1]
             errors.append(RowError(0, None, (

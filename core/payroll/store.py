@@ -4,7 +4,7 @@ Why it is shaped this way:
 
 * **All or nothing.** A batch of runs (one imported file, one source sync) is written in one transaction: every run
   row and every journal line, or nothing. A run that already exists — same (company, year, period, run number) —
-  refuses the whole batch with a message naming the run and when it was stored; re-importing a file can never
+  refuses the whole batch with a message naming the run; re-importing a file can never
   create a second voucher later. Two imports racing end the same way (the unique constraint is the backstop).
 * **Sources are interchangeable.** The demo seed, a CSV/XLSX import and a payroll API connector
   (`core.payroll.sources.PayrollSource`) all hand over `PayrollRunData`; `sync_source` is how a connector's runs
@@ -43,8 +43,8 @@ from core.db.models import (
 from core.demo.payroll import demo_source, demo_window_source
 from core.errors import ServiceError
 from core.payroll.file_import import RowError, parse_journal_file
-from core.payroll.sources import PayrollSourceError
-from core.payroll.types import JournalLine, PayrollCompanyData, PayrollRunData
+from core.payroll.sources import PayrollSource, PayrollSourceError
+from core.payroll.types import JournalLine, PayrollCompanyData, PayrollRunData, run_label
 from core.payroll.views import CompanyView, ImportErrorView, ImportView
 
 __all__ = [
@@ -78,11 +78,6 @@ class DuplicateRunError(ServiceError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, code="duplicate-run")
-
-
-def run_label(year: int, period: int, run_number: int) -> str:
-    """How users name a run, e.g. "2026-03 run 1" (the same as `PayrollRunData.label`)."""
-    return f"{year}-{period:02d} run {run_number}"
 
 
 def get_company(session: Session, code: str) -> PayrollCompany:
@@ -244,14 +239,14 @@ def _refused(code: str, *errors: ImportErrorView) -> ImportView:
     return ImportView(company=code, imported=(), errors=errors)
 
 
-def sync_source(rt, source, *, actor: str, since: date | None = None) -> dict:
+def sync_source(rt, source: PayrollSource, *, actor: str, since: date | None = None) -> dict:
     """Store the new processed runs of every company of a `PayrollSource` (known runs are left alone).
 
     One transaction per company, so a company whose data is refused does not hold back the others.
     Returns ``{"companies": n, "runs": n_new}``.
     """
     companies = runs = 0
-    name = getattr(source, "name", "api")
+    name = source.name
     for company in source.list_companies():
         processed = source.list_processed_runs(company.code, since=since)
         naive = [r.label for r in processed if r.processed_at.tzinfo is None]
