@@ -73,6 +73,7 @@ from core.export.claims import (
     stale_condition,
     take_over,
 )
+from core.export.context import MappingContext, load_run_context
 from core.export.views import (  # noqa: F401  (re-exported: the service layer imports them from here)
     export_counts_by_period,
     export_history,
@@ -83,7 +84,6 @@ from core.export.views import (  # noqa: F401  (re-exported: the service layer i
     support_bundle,
 )
 from core.export.voucher import JournalError, Voucher, build_voucher, export_marker
-from core.export.context import MappingContext, load_run_context
 from core.mappings.chart import Chart, cached_chart, fetch_chart, store_chart
 from core.payroll.store import run_label
 

@@ -17,8 +17,8 @@ from sqlmodel import select
 from core.db.engine import session_scope
 from core.db.models import FAILED, Account, AuditEvent, ExportAttempt, PayrollCompany, PayrollRun
 from core.errors import ServiceError
-from core.export.voucher import JournalError, build_voucher, export_marker
 from core.export.context import load_context, load_run_context
+from core.export.voucher import JournalError, build_voucher, export_marker
 from core.mappings.chart import cached_chart
 from core.payroll.store import run_label
 
