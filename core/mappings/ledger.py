@@ -25,15 +25,13 @@ from core.visma.client import VismaError
 __all__ = ["cost_center_mapping", "ledger_mapping", "save_cost_center_mapping", "save_ledger_mapping"]
 
 
-def _chart_for(rt, mapping: CompanyMapping, live: bool) -> tuple[Chart | None, str | None]:
-    """The chart (live when asked) and, when it could not be read, why."""
+def _chart_for(rt, mapping: CompanyMapping, live: bool) -> Chart | None:
+    """The chart (live when asked); the cached one when Visma cannot be read now (the rows say "unchecked" when
+    there is none)."""
     try:
-        return get_chart(rt, mapping.account_id, mapping.visma_company_id, live=live), None
-    except VismaError as err:
-        cached = cached_chart(rt.engine, mapping.visma_company_id)
-        return cached, str(err)
-    except ServiceError as err:
-        return cached_chart(rt.engine, mapping.visma_company_id), err.message
+        return get_chart(rt, mapping.account_id, mapping.visma_company_id, live=live)
+    except (VismaError, ServiceError):
+        return cached_chart(rt.engine, mapping.visma_company_id)
 
 
 def _check_account(chart: Chart | None, number: int | None, day: date) -> tuple[str, str | None]:
@@ -88,7 +86,7 @@ def ledger_mapping(rt, company_code: str, *, live: bool = True) -> list[LedgerMa
                     for r in session.exec(select(LedgerMapping).where(LedgerMapping.mapping_id == mapping.id))}
         used = _used_accounts(session, company.id)
         day = _latest_run_day(session, company.id)
-    chart, _problem = _chart_for(rt, mapping, live)
+    chart = _chart_for(rt, mapping, live)
     rows = []
     seen = set()
     for payroll_account, components in used + [(a, "") for a in sorted(explicit) if a not in {u[0] for u in used}]:
@@ -152,7 +150,7 @@ def cost_center_mapping(rt, company_code: str, *, live: bool = True) -> list[Cos
             .where(PayrollRun.company_id == company.id, JournalLineRow.cost_center.is_not(None))
             .group_by(JournalLineRow.cost_center)
         ) if code]
-    chart, _problem = _chart_for(rt, mapping, live)
+    chart = _chart_for(rt, mapping, live)
     return [_cost_center_row(chart, code, explicit) for code in sorted(set(used) | set(explicit))]
 
 
