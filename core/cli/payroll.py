@@ -11,7 +11,6 @@ Exit code 1 when an export or import did not fully succeed (failed or unknown ru
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -76,11 +75,7 @@ def _map(
     as_json: JsonOption = False,
 ) -> None:
     """Map a payroll company to the Visma company of an authorized account."""
-    rt = get_runtime()
-    result = services.map_company(rt, company, account, actor=actor())
-    if auto is not None:
-        auto_send = services.set_auto_send(rt, company, auto, actor=actor()).auto_send
-        result = dataclasses.replace(result, auto_send=auto_send)
+    result = services.map_company(get_runtime(), company, account, actor=actor(), auto_send=auto)
 
     def human(r: services.MappingView) -> str:
         lines = [f"{r.company} → {r.visma_company_name} (account {r.account})"

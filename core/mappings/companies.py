@@ -102,12 +102,14 @@ def _chart_warnings(rt, account_id: int, visma_company_id: str) -> list[str]:
     return []
 
 
-def map_company(rt, company_code: str, account_name: str, *, actor: str, check_chart: bool = True) -> MappingView:
+def map_company(rt, company_code: str, account_name: str, *, actor: str, check_chart: bool = True,
+                auto_send: bool | None = None) -> MappingView:
     """Map a payroll company to the Visma company of an authorized account (replacing an earlier mapping).
 
     Returns the mapping with ``warnings`` (another payroll company already targets that Visma company; the chart
     could not be read). Ledger and cost-centre rows of an earlier mapping are kept when the Visma company stays the
-    same and dropped when it changes (they named another chart).
+    same and dropped when it changes (they named another chart). ``auto_send`` given: automatic sending is switched
+    too, as `set_auto_send` does (and audits).
     """
     with session_scope(rt.engine) as session:
         company = get_company(session, company_code)
@@ -130,6 +132,8 @@ def map_company(rt, company_code: str, account_name: str, *, actor: str, check_c
         )
     if check_chart:
         warnings += _chart_warnings(rt, view.account_id, view.visma_company_id)
+    if auto_send is not None:
+        view = dataclasses.replace(view, auto_send=set_auto_send(rt, company_code, auto_send, actor=actor).auto_send)
     return dataclasses.replace(view, warnings=tuple(warnings))
 
 
