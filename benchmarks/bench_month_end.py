@@ -72,7 +72,7 @@ def main() -> None:
     from core.demo.login import login_and_consent
     from core.demo.payroll import generate_bulk
     from core.export.send import ExportOptions, send_pending
-    from core.mappings.mappings import map_company
+    from core.mappings.companies import map_company
     from core.payroll.store import _write_batch
     from core.runtime import build_runtime
     from core.settings import load_settings

@@ -189,7 +189,7 @@ def authorize_default_mapping() -> dict[str, str]:
 
     rt = services.build_runtime()
     try:
-        mapped = [c for c in services.list_payroll_companies(rt) if c["mapped"]]
+        mapped = [c for c in services.list_payroll_companies(rt) if c.mapped]
         if not mapped:
             raise RuntimeError("the seed has no mapped payroll company")
         first = mapped[0]  # what pages/administrations.py selects when nothing is selected yet
@@ -199,12 +199,12 @@ def authorize_default_mapping() -> dict[str, str]:
         account = services.complete_authorization(rt, callback, actor="bench")
         if account["status"] != "authorized":
             raise RuntimeError(f"{LIVE_ACCOUNT} is {account['status']}: {account.get('status_reason')}")
-        result = services.map_company(rt, first["code"], LIVE_ACCOUNT, actor="bench")
-        unexpected = [w for w in result.get("warnings") or [] if "could not be read" in w]
+        result = services.map_company(rt, first.code, LIVE_ACCOUNT, actor="bench")
+        unexpected = [w for w in result.warnings if "could not be read" in w]
         if unexpected:
             raise RuntimeError(unexpected[0])
         return {"account": LIVE_ACCOUNT, "visma_company": account.get("visma_company_name") or "?",
-                "company": first["name"], "code": first["code"]}
+                "company": first.name, "code": first.code}
     finally:
         rt.close()
 

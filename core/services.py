@@ -32,15 +32,20 @@ from core.accounts.views import AccountView as AccountView
 from core.payroll.store import import_journal_file as import_journal_file
 from core.payroll.store import list_payroll_companies as list_payroll_companies
 from core.payroll.store import seed_demo_payroll as seed_demo_payroll
+from core.payroll.views import CompanyView as CompanyView
+from core.payroll.views import ImportView as ImportView
 
 # --- mappings
-from core.mappings.mappings import cost_center_mapping as cost_center_mapping
-from core.mappings.mappings import ledger_mapping as ledger_mapping
-from core.mappings.mappings import map_company as map_company
-from core.mappings.mappings import save_cost_center_mapping as save_cost_center_mapping
-from core.mappings.mappings import save_ledger_mapping as save_ledger_mapping
-from core.mappings.mappings import set_auto_send as set_auto_send
-from core.mappings.mappings import unmap_company as unmap_company
+from core.mappings.companies import map_company as map_company
+from core.mappings.companies import set_auto_send as set_auto_send
+from core.mappings.companies import unmap_company as unmap_company
+from core.mappings.ledger import cost_center_mapping as cost_center_mapping
+from core.mappings.ledger import ledger_mapping as ledger_mapping
+from core.mappings.ledger import save_cost_center_mapping as save_cost_center_mapping
+from core.mappings.ledger import save_ledger_mapping as save_ledger_mapping
+from core.mappings.views import CostCenterMappingRow as CostCenterMappingRow
+from core.mappings.views import LedgerMappingRow as LedgerMappingRow
+from core.mappings.views import MappingView as MappingView
 
 # --- export
 from core.export.preflight import preflight_company as preflight_company

@@ -170,7 +170,7 @@ by_id = {c["id"]: c for c in sandbox_companies}
 company_id = st.selectbox("Company", list(by_id), format_func=lambda i: by_id[i]["name"], key="demo_company")
 company = by_id[company_id]
 payroll = [p for p in (service_call(cached_companies, rt, db_key(rt)) or [])
-           if p.get("visma_company_name") == company["name"]]
+           if p.visma_company_name == company["name"]]
 
 state_col, fault_col = st.columns(2)
 with state_col, st.container(border=True):
@@ -230,11 +230,11 @@ with st.container(border=True):
     st.markdown("**Now show it**")
     if payroll:
         st.markdown(
-            f"Send a run of **{payroll[0]['name']}** on Journal Export: the failure appears with its cause and "
+            f"Send a run of **{payroll[0].name}** on Journal Export: the failure appears with its cause and "
             "solution from the troubleshooting catalogue."
         )
-        st.page_link(JOURNAL_EXPORT_PAGE, label=f"Open Journal Export for {payroll[0]['name']}",
-                     icon=":material/upload_file:", query_params={"company": payroll[0]["code"]})
+        st.page_link(JOURNAL_EXPORT_PAGE, label=f"Open Journal Export for {payroll[0].name}",
+                     icon=":material/upload_file:", query_params={"company": payroll[0].code})
     else:
         st.markdown(f"No payroll company is mapped to **{company['name']}** yet. Load the demo data (above), or map "
                     "one on the Administrations page.")

@@ -61,7 +61,7 @@ st.caption(
 companies = service_call(cached_companies, rt, db_key(rt))
 if companies is None:
     st.stop()
-by_code = {c["code"]: c for c in companies}
+by_code = {c.code: c for c in companies}
 
 # ------------------------------------------------------------------------------------------- ?run=<id> deep link
 
@@ -95,10 +95,10 @@ if not companies:
 
 
 @st.dialog("Send this run to Visma?", width="medium", on_dismiss=close_dialog)
-def confirm_send(run: dict, company: dict) -> None:
+def confirm_send(run: dict, company: services.CompanyView) -> None:
     st.markdown(
-        f"**{company['name']}** · {run['label']}  \n"
-        f"to Visma company **{company.get('visma_company_name') or '—'}** (account *{company.get('account_name')}*)."
+        f"**{company.name}** · {run['label']}  \n"
+        f"to Visma company **{company.visma_company_name or '—'}** (account *{company.account_name}*)."
     )
     if run.get("total_debit") is not None:
         st.markdown(f"Total debit = total credit = **€ {Decimal(str(run['total_debit'])):,.2f}**")
@@ -161,37 +161,37 @@ def _flash_send_result(run: dict, result: dict | None) -> None:
 
 def _company_label(code: str) -> str:
     c = by_code[code]
-    parts = [f"{c['name']} ({code})"]
-    if c.get("runs_failed"):
-        parts.append(f"{c['runs_failed']} failed")
-    if c.get("runs_not_sent"):
-        parts.append(f"{c['runs_not_sent']} not sent")
+    parts = [f"{c.name} ({code})"]
+    if c.runs_failed:
+        parts.append(f"{c.runs_failed} failed")
+    if c.runs_not_sent:
+        parts.append(f"{c.runs_not_sent} not sent")
     return " · ".join(parts)
 
 
-company: dict | None = None
+company: services.CompanyView | None = None
 if companies:
-    codes = sorted(by_code, key=lambda k: (-(by_code[k].get("runs_failed") or 0), by_code[k]["name"].lower()))
+    codes = sorted(by_code, key=lambda k: (-(by_code[k].runs_failed or 0), by_code[k].name.lower()))
     if st.session_state.get(COMPANY_KEY) not in by_code:
         st.session_state[COMPANY_KEY] = codes[0]
     code = st.selectbox("Company", codes, key=COMPANY_KEY, format_func=_company_label,
                         help="Companies with failed runs come first. Type to search.")
     company = by_code[code]
     head = st.columns([3, 2])
-    if company.get("account_name"):
+    if company.account_name:
         head[0].markdown(
-            f"Sends to Visma company **{company.get('visma_company_name') or '—'}** with account "
-            f"*{company['account_name']}*."
+            f"Sends to Visma company **{company.visma_company_name or '—'}** with account "
+            f"*{company.account_name}*."
         )
         auto = head[1].toggle(
-            "Auto-send new runs", value=bool(company.get("auto_send")), key=f"je_auto_{code}",
+            "Auto-send new runs", value=bool(company.auto_send), key=f"je_auto_{code}",
             help="The worker sends each newly processed run of this company without anyone clicking Send.",
         )
-        if auto != bool(company.get("auto_send")) and (
+        if auto != bool(company.auto_send) and (
             service_call(services.set_auto_send, rt, code, auto, actor=actor()) is not None
         ):
             data_changed()
-            st.toast(f"Automatic sending {'on' if auto else 'off'} for {company['name']}.",
+            st.toast(f"Automatic sending {'on' if auto else 'off'} for {company.name}.",
                      icon=":material/check_circle:")
     else:
         head[0].warning("Not mapped to a Visma company yet: runs can't be sent. Map it on the Administrations page.",
@@ -287,7 +287,7 @@ def _show_history(run_id: int) -> None:
     )
 
 
-def _run_detail(run: dict, company: dict) -> None:
+def _run_detail(run: dict, company: services.CompanyView) -> None:
     st.markdown(f"### {run['label']}  {export_badge(run['status'], run.get('voucher_number'))}")
     facts = [f"Processed {when(run.get('processed_at'))}"]
     if run.get("sent_at"):
@@ -312,7 +312,7 @@ def _run_detail(run: dict, company: dict) -> None:
     if run["status"] == "sending":
         st.info("This run is being sent right now (or its answer is being checked with Visma).",
                 icon=":material/sync:")
-    mapped = bool(company.get("account_name"))
+    mapped = bool(company.account_name)
     b1, b2, b3 = st.columns(3)
     if run["status"] == "not_sent":
         b1.button("Send to Visma…", type="primary", icon=":material/send:", key=f"je_send_{run['id']}",
@@ -353,7 +353,7 @@ def _run_detail(run: dict, company: dict) -> None:
 
 with tabs["Runs"]:
     if _open("Runs") and company is not None:
-        runs = service_call(cached_runs, rt, db_key(rt), company["code"]) or []
+        runs = service_call(cached_runs, rt, db_key(rt), company.code) or []
         if not runs:
             st.info("This company has no processed runs yet.", icon=":material/info:")
         else:
@@ -366,7 +366,7 @@ with tabs["Runs"]:
             focus = st.session_state.get(RUN_KEY)
             default = [int(i) for i in frame.index[frame["id"] == focus]] if focus is not None else []
             event = st.dataframe(
-                frame.style.map(style_for, subset=["status"]), key=f"je_runs_{company['code']}", hide_index=True,
+                frame.style.map(style_for, subset=["status"]), key=f"je_runs_{company.code}", hide_index=True,
                 width="stretch", height=min(36 + 35 * len(frame), 640),
                 on_select="rerun", selection_mode="single-row",
                 selection_default={"selection": {"rows": default}} if default else None,
@@ -418,8 +418,8 @@ def _summary(summary: dict) -> None:
 
 @st.fragment
 def bulk_panel() -> None:
-    pending = [c for c in companies if c.get("runs_not_sent") and c.get("account_name")]
-    unmapped = sum(1 for c in companies if c.get("runs_not_sent") and not c.get("account_name"))
+    pending = [c for c in companies if c.runs_not_sent and c.account_name]
+    unmapped = sum(1 for c in companies if c.runs_not_sent and not c.account_name)
     summary = st.session_state.get(SUMMARY_KEY)
     if summary:
         _summary(summary)
@@ -429,14 +429,14 @@ def bulk_panel() -> None:
     if not pending:
         st.info("No mapped company has runs waiting to be sent.", icon=":material/task_alt:")
         return
-    names = {c["code"]: c for c in pending}
-    preset = [company["code"]] if company and company["code"] in names else []
+    names = {c.code: c for c in pending}
+    preset = [company.code] if company and company.code in names else []
     everything = st.checkbox(f"All {len(pending)} companies with pending runs", key="je_bulk_all")
     chosen = list(names) if everything else st.multiselect(
         "Companies", list(names), default=preset, key="je_bulk_companies",
-        format_func=lambda c: f"{names[c]['name']} ({c}) · {names[c]['runs_not_sent']} not sent",
+        format_func=lambda c: f"{names[c].name} ({c}) · {names[c].runs_not_sent} not sent",
     )
-    total = sum(names[c]["runs_not_sent"] for c in chosen)
+    total = sum(names[c].runs_not_sent for c in chosen)
     if unmapped:
         st.caption(f"{unmapped} compan{'y' if unmapped == 1 else 'ies'} with pending runs are not mapped and are "
                    "left out.")
@@ -488,7 +488,7 @@ with tabs["Import a journal file"]:
         with st.form("je_import_form"):
             upload = st.file_uploader("Journal file", type=["csv", "xlsx"], key="je_import_file")
             c1, c2 = st.columns(2)
-            target = c1.text_input("Company code", value=company["code"] if company else "", key="je_import_code",
+            target = c1.text_input("Company code", value=company.code if company else "", key="je_import_code",
                                    help="The payroll system's company code; a new code creates the company.")
             new_name = c2.text_input("Company name (for a new company)", key="je_import_name")
             submitted = st.form_submit_button("Import", type="primary", icon=":material/upload:")
@@ -504,7 +504,7 @@ with tabs["Import a journal file"]:
         stored = st.session_state.get(IMPORT_REPORT_KEY)
         if stored:
             name, report = stored
-            imported, errors = report.get("imported") or [], report.get("errors") or []
+            imported, errors = report.imported, report.errors
             if imported:
                 st.success(f"{name}: imported {len(imported)} run(s): " + ", ".join(map(str, imported)),
                            icon=":material/task_alt:")
@@ -514,9 +514,9 @@ with tabs["Import a journal file"]:
                 report_rows = pd.DataFrame(
                     {
                         # a spreadsheet's own row numbers (header included); 0 or none: the file or a whole run
-                        "row": [f"Row {e['row']}" if e.get("row") else "Whole file" for e in errors],
-                        "column": [e.get("column") or "—" for e in errors],
-                        "message": [e.get("message") or "" for e in errors],
+                        "row": [f"Row {e.row}" if e.row else "Whole file" for e in errors],
+                        "column": [e.column or "—" for e in errors],
+                        "message": [e.message for e in errors],
                     }
                 )
                 st.dataframe(report_rows, hide_index=True, width="stretch",
@@ -532,10 +532,10 @@ with tabs["History and chart"]:
     if _open("History and chart"):
         scope_all = st.toggle("All companies", value=company is None, key="je_hist_all",
                               disabled=company is None)
-        scope = None if scope_all or company is None else company["code"]
+        scope = None if scope_all or company is None else company.code
         counts = service_call(cached_counts, rt, db_key(rt), scope) or []
         chart = exports_chart(counts)
-        st.markdown("**Exports per period**" + ("" if scope is None else f" — {company['name']}"))
+        st.markdown("**Exports per period**" + ("" if scope is None else f" — {company.name}"))
         if chart is None:
             st.info("No runs yet.")
         else:

@@ -243,15 +243,15 @@ def _show_findings(findings: list[dict]) -> None:
 with tabs["Diagnose a mapping"]:
     if _is_open("Diagnose a mapping"):
         companies = service_call(cached_companies, rt, db_key(rt)) or []
-        mapped = [c for c in companies if c.get("account_name")]
+        mapped = [c for c in companies if c.account_name]
         if not mapped:
             st.info("No payroll company is mapped to a Visma company yet. Map one on the Administrations page.")
         else:
-            by_code = {c["code"]: c for c in mapped}
+            by_code = {c.code: c for c in mapped}
             code = st.selectbox(
                 "Mapped company",
                 list(by_code),
-                format_func=lambda c: f"{by_code[c]['name']} ({c}) → {by_code[c].get('visma_company_name') or '?'}",
+                format_func=lambda c: f"{by_code[c].name} ({c}) → {by_code[c].visma_company_name or '?'}",
                 key="ts_preflight_company",
             )
             st.caption("Asks Visma live: the fiscal years, the accounts and cost centres the runs will use, the "

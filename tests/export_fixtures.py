@@ -54,7 +54,7 @@ def authorize_for(rt, sandbox_company_name: str, account_name: str | None = None
 def setup_company(rt, code: str = "BAKKERIJ-DGK", *, periods=(1, 2, 3), account_name: str | None = None,
                   map_it: bool = True) -> Setup:
     """Demo runs of ``code``, an account authorized for its sandbox company, and the mapping between them."""
-    from core.mappings.mappings import map_company
+    from core.mappings.companies import map_company
 
     ids = store_demo_runs(rt, code, periods)
     name = account_name or f"acc-{code}"

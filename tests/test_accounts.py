@@ -49,7 +49,7 @@ def _callback(rt, name, company=BAKKERIJ, **kw):  # noqa: F811
 
 
 def _map(rt, name, visma_company_id, code="P1"):  # noqa: F811
-    """A mapping row as core.mappings.mappings writes it (payroll company → this account's Visma company)."""
+    """A mapping row as core.mappings.companies writes it (payroll company → this account's Visma company)."""
     with Session(rt.engine) as s:
         account = s.exec(select(Account).where(Account.name == name)).one()
         company = PayrollCompany(code=code, name=f"Payroll {code}")

@@ -86,7 +86,7 @@ def test_article_errors_end_failed_with_their_entry(rt, sandbox, state, entry): 
 
 
 def test_inactive_account_and_inactive_cost_centre_fail_with_entries(rt, sandbox):  # noqa: F811
-    from core.mappings.mappings import save_cost_center_mapping, save_ledger_mapping
+    from core.mappings.ledger import save_cost_center_mapping, save_ledger_mapping
 
     s = setup_company(rt, periods=(3, 4))
     save_ledger_mapping(rt, s.code, [{"payroll_account": "4200", "visma_account_number": 4990}], actor=ACTOR)
@@ -103,7 +103,7 @@ def test_inactive_account_and_inactive_cost_centre_fail_with_entries(rt, sandbox
 
 
 def test_unmapped_account_fails_before_any_post(rt, sandbox):  # noqa: F811
-    from core.mappings.mappings import save_ledger_mapping
+    from core.mappings.ledger import save_ledger_mapping
 
     s = setup_company(rt, periods=(3,))
     # A non-numeric payroll account with no row cannot become a Visma account: refused before Visma is called.

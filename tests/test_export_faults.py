@@ -145,8 +145,8 @@ def test_429_fails_transiently_and_is_retried_without_duplicates(rt, sandbox, cl
 def _crash_while_sending(rt, run_id, *, post_first: bool):  # noqa: F811
     """What a process that died mid-send leaves: the run claimed by a dead sender, maybe its voucher in Visma."""
     from core.accounts.sessions import visma_session
+    from core.export.context import load_context
     from core.export.send import _Sender
-    from core.mappings.mappings import load_context
 
     with session_scope(rt.engine) as session:
         run = session.get(PayrollRun, run_id)

@@ -97,7 +97,7 @@ def test_two_processes_contend_for_the_same_runs_and_each_is_posted_once(rt, san
 
 def test_two_workers_at_once_send_automatic_runs_once_and_leave_manual_ones(rt, sandbox, database_url,  # noqa: F811
                                                                            tmp_path):
-    from core.mappings.mappings import set_auto_send
+    from core.mappings.companies import set_auto_send
 
     auto = setup_company(rt, "BAKKERIJ-DGK", periods=(1, 2, 3, 4, 5, 6))
     manual = setup_company(rt, "TRANSPORT-VISSER", periods=(1, 2))

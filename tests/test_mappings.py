@@ -6,13 +6,12 @@ import pytest
 
 from core.accounts.records import create_account
 from core.errors import ServiceError
-from core.mappings.mappings import (
+from core.mappings.companies import map_company, set_auto_send
+from core.mappings.ledger import (
     cost_center_mapping,
     ledger_mapping,
-    map_company,
     save_cost_center_mapping,
     save_ledger_mapping,
-    set_auto_send,
 )
 from core.payroll.store import list_payroll_companies
 from tests.core_fixtures import rt  # noqa: F401
@@ -21,31 +20,31 @@ from tests.export_fixtures import ACTOR, authorize_for, setup_company, store_dem
 
 def test_mapping_checks_accounts_and_cost_centres_against_visma(rt, sandbox):  # noqa: F811
     s = setup_company(rt, periods=(1,))
-    rows = {r["payroll_account"]: r for r in ledger_mapping(rt, s.code)}
-    assert rows["4000"]["visma_account_number"] == 4000 and rows["4000"]["check"] == "ok"
-    assert rows["4000"]["visma_account_name"] == "Brutolonen" and not rows["4000"]["explicit"]
+    rows = {r.payroll_account: r for r in ledger_mapping(rt, s.code)}
+    assert rows["4000"].visma_account_number == 4000 and rows["4000"].check == "ok"
+    assert rows["4000"].visma_account_name == "Brutolonen" and not rows["4000"].explicit
     save_ledger_mapping(rt, s.code, [{"payroll_account": "4200", "visma_account_number": "4990"},
                                      {"payroll_account": "4150", "visma_account_number": 7777},
                                      {"payroll_account": "4000", "visma_account_number": 4000}], actor=ACTOR)
-    rows = {r["payroll_account"]: r for r in ledger_mapping(rt, s.code)}
-    assert rows["4200"]["check"] == "inactive" and rows["4150"]["check"] == "unknown"
-    assert rows["4000"]["explicit"] is False  # identity rows are the default, not stored
+    rows = {r.payroll_account: r for r in ledger_mapping(rt, s.code)}
+    assert rows["4200"].check == "inactive" and rows["4150"].check == "unknown"
+    assert rows["4000"].explicit is False  # identity rows are the default, not stored
     with pytest.raises(ServiceError):
         save_ledger_mapping(rt, s.code, [{"payroll_account": "4200", "visma_account_number": "vier"}], actor=ACTOR)
-    cc = {r["payroll_cost_center"]: r for r in cost_center_mapping(rt, s.code)}
-    assert cc["PROD"]["check"] == "ok" and cc["PROD"]["visma_cost_center_short_name"] == "PROD"
+    cc = {r.payroll_cost_center: r for r in cost_center_mapping(rt, s.code)}
+    assert cc["PROD"].check == "ok" and cc["PROD"].visma_cost_center_short_name == "PROD"
     save_cost_center_mapping(rt, s.code, [{"payroll_cost_center": "VERK", "visma_cost_center": "LOG"}], actor=ACTOR)
-    cc = {r["payroll_cost_center"]: r for r in cost_center_mapping(rt, s.code)}
-    assert cc["VERK"]["check"] == "inactive" and cc["VERK"]["explicit"]
-    assert set_auto_send(rt, s.code, True, actor=ACTOR)["auto_send"] is True
-    assert list_payroll_companies(rt)[0]["auto_send"] is True
+    cc = {r.payroll_cost_center: r for r in cost_center_mapping(rt, s.code)}
+    assert cc["VERK"].check == "inactive" and cc["VERK"].explicit
+    assert set_auto_send(rt, s.code, True, actor=ACTOR).auto_send is True
+    assert list_payroll_companies(rt)[0].auto_send is True
 
 
 def test_second_company_on_the_same_visma_company_is_warned_and_unauthorized_refused(rt, sandbox):  # noqa: F811
     setup_company(rt, "BAKKERIJ-DGK", periods=(1,), account_name="bakkerij")
     store_demo_runs(rt, "HOVENIER-GROEN", (1,))
     result = map_company(rt, "HOVENIER-GROEN", "bakkerij", actor=ACTOR)
-    assert result["warnings"] and "BAKKERIJ-DGK" in result["warnings"][0]
+    assert result.warnings and "BAKKERIJ-DGK" in result.warnings[0]
     create_account(rt, "not-yet", actor=ACTOR)
     with pytest.raises(ServiceError) as err:
         map_company(rt, "HOVENIER-GROEN", "not-yet", actor=ACTOR)
@@ -53,12 +52,12 @@ def test_second_company_on_the_same_visma_company_is_warned_and_unauthorized_ref
     authorize_for(rt, "Drukkerij Smit & Co B.V.", "drukkerij")
     store_demo_runs(rt, "DRUKKERIJ-SMIT", (1,))
     warned = map_company(rt, "DRUKKERIJ-SMIT", "drukkerij", actor=ACTOR)  # API module off: the chart can't be read
-    assert any("could not be read" in w for w in warned["warnings"])
+    assert any("could not be read" in w for w in warned.warnings)
 
 
 def test_cost_centre_mapping_flags_a_cost_centre_visma_does_not_have(rt, sandbox):  # noqa: F811
     s = setup_company(rt, periods=(1,))
     save_cost_center_mapping(rt, s.code, [{"payroll_cost_center": "VERK", "visma_cost_center": "MARKETING"}],
                              actor=ACTOR)
-    cc = {r["payroll_cost_center"]: r for r in cost_center_mapping(rt, s.code)}
-    assert cc["VERK"]["check"] == "unknown" and cc["PROD"]["check"] == "ok"
+    cc = {r.payroll_cost_center: r for r in cost_center_mapping(rt, s.code)}
+    assert cc["VERK"].check == "unknown" and cc["PROD"].check == "ok"

@@ -51,8 +51,8 @@ def test_overview_and_lists_are_fast_with_2000_companies(engine):
     t0 = time.perf_counter()
     companies = list_payroll_companies(rt)
     assert time.perf_counter() - t0 < 0.5
-    assert len(companies) == 2000 and companies[0]["runs_total"] == 12
-    assert sum(c["runs_sent"] for c in companies) == 18000
+    assert len(companies) == 2000 and companies[0].runs_total == 12
+    assert sum(c.runs_sent for c in companies) == 18000
     assert len(list_runs(rt, company_code="C00001")) == 12
     assert recent_failures(rt)[0]["count"] == data["runs_by_status"]["failed"]
 

@@ -140,7 +140,7 @@ def test_delete_refused_while_mapped_then_allowed(app_rt):
 
     authorize(app_rt, "Kapsalon", company=KAPSALON)
     services.seed_demo_payroll(app_rt)
-    code = services.list_payroll_companies(app_rt)[0]["code"]
+    code = services.list_payroll_companies(app_rt)[0].code
     services.map_company(app_rt, code, "Kapsalon", actor="test", check_chart=False)
     at = open_page(PAGE)
     at.button(key="delete").click().run()

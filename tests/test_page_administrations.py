@@ -12,10 +12,10 @@ BAKKERIJ_CODE = "BAKKERIJ-DGK"
 KAPSALON_CODE = "KAPSALON-KNIPPERLICHT"
 
 
-def _companies(app_rt) -> dict[str, dict]:
+def _companies(app_rt) -> dict:
     from core import services
 
-    return {c["code"]: c for c in services.list_payroll_companies(app_rt)}
+    return {c.code: c for c in services.list_payroll_companies(app_rt)}
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_map_a_company_success(seeded):
     at.selectbox(key="map_account").select("Bakkerij")
     at.button(key="save_mapping").click().run()
     assert not at.exception and not at.error
-    assert _companies(seeded)[BAKKERIJ_CODE]["account_name"] == "Bakkerij"
+    assert _companies(seeded)[BAKKERIJ_CODE].account_name == "Bakkerij"
     assert any(t.value.startswith("Mapped ") for t in at.toast)
     table = at.dataframe[0].value.set_index("code")
     assert table.loc[BAKKERIJ_CODE, "visma"] == BAKKERIJ
@@ -82,13 +82,13 @@ def test_map_failure_is_explained(seeded):
     assert not at.exception
     assert at.error and "not authorized" in at.error[0].value
     assert "Cause:" in all_text(at)
-    assert not _companies(seeded)[BAKKERIJ_CODE]["account_name"]
+    assert not _companies(seeded)[BAKKERIJ_CODE].account_name
     # An account disconnected by someone else meanwhile: the click is refused with the reason.
     at.selectbox(key="map_account").select("Bakkerij").run()
     services.disconnect_account(seeded, "Bakkerij", actor="test")
     at.button(key="save_mapping").click().run()
     assert at.error and "not authorized" in at.error[0].value
-    assert not _companies(seeded)[BAKKERIJ_CODE]["account_name"]
+    assert not _companies(seeded)[BAKKERIJ_CODE].account_name
 
 
 def test_second_mapping_to_the_same_visma_company_warns(mapped):
@@ -100,7 +100,7 @@ def test_second_mapping_to_the_same_visma_company_warns(mapped):
     at.button(key="save_mapping").click().run()
     assert not at.exception and not at.error
     assert any("already the target" in w.value for w in at.warning)  # the service's warning, kept across the rerun
-    assert _companies(mapped)[KAPSALON_CODE]["account_name"] == "Bakkerij 2"
+    assert _companies(mapped)[KAPSALON_CODE].account_name == "Bakkerij 2"
 
 
 def test_change_mapping_to_another_account(mapped):
@@ -111,7 +111,7 @@ def test_change_mapping_to_another_account(mapped):
     assert at.button(key="save_mapping").label == "Change mapping"
     at.button(key="save_mapping").click().run()
     assert not at.error
-    assert _companies(mapped)[BAKKERIJ_CODE]["visma_company_name"] == KAPSALON
+    assert _companies(mapped)[BAKKERIJ_CODE].visma_company_name == KAPSALON
 
 
 def test_inactive_account_in_the_ledger_mapping_is_flagged(mapped):
@@ -128,8 +128,8 @@ def test_inactive_account_in_the_ledger_mapping_is_flagged(mapped):
     # Saving keeps the rows (the editor sends them back as they are)
     at.button(key=f"save_ledger_{BAKKERIJ_CODE}").click().run()
     assert not at.error
-    rows = {r["payroll_account"]: r for r in services.ledger_mapping(mapped, BAKKERIJ_CODE, live=False)}
-    assert rows["4000"]["visma_account_number"] == 4990
+    rows = {r.payroll_account: r for r in services.ledger_mapping(mapped, BAKKERIJ_CODE, live=False)}
+    assert rows["4000"].visma_account_number == 4990
 
 
 def test_cost_centre_mapping_is_shown_and_checked(mapped):
@@ -148,10 +148,10 @@ def test_automatic_sending_switch(mapped):
     at = open_page(PAGE)
     at.toggle(key=f"auto_send_{BAKKERIJ_CODE}").set_value(True).run()
     assert not at.exception and not at.error
-    assert _companies(mapped)[BAKKERIJ_CODE]["auto_send"] is True
+    assert _companies(mapped)[BAKKERIJ_CODE].auto_send is True
     assert any("Automatic sending is on" in t.value for t in at.toast)
     at.toggle(key=f"auto_send_{BAKKERIJ_CODE}").set_value(False).run()
-    assert _companies(mapped)[BAKKERIJ_CODE]["auto_send"] is False
+    assert _companies(mapped)[BAKKERIJ_CODE].auto_send is False
 
 
 def test_check_now_passes_for_a_healthy_company(mapped):
@@ -177,12 +177,12 @@ def test_check_now_links_findings_to_troubleshooting(seeded):
 def test_remove_mapping_confirms_in_a_dialog(mapped):
     at = open_page(PAGE)
     at.button(key="unmap").click().run()
-    assert _companies(mapped)[BAKKERIJ_CODE]["account_name"]  # not before confirming
+    assert _companies(mapped)[BAKKERIJ_CODE].account_name  # not before confirming
     at.button(key="cancel_unmap").click().run()
-    assert _companies(mapped)[BAKKERIJ_CODE]["account_name"]
+    assert _companies(mapped)[BAKKERIJ_CODE].account_name
     at.button(key="unmap").click().run()
     at.button(key="confirm_unmap").click().run()
     assert not at.exception and not at.error
-    assert not _companies(mapped)[BAKKERIJ_CODE]["account_name"]
+    assert not _companies(mapped)[BAKKERIJ_CODE].account_name
     assert any("is removed" in t.value for t in at.toast)
     assert any("No payroll company is mapped yet" in i.value for i in at.info)

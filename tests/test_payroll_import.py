@@ -12,17 +12,10 @@ import pytest
 
 from core.demo.payroll import demo_runs
 from core.export.voucher import build_voucher
-from core.payroll.file_import import (
-    COLUMNS,
-    MAX_FILE_BYTES,
-    JournalFileRejected,
-    RowError,
-    parse_amount,
-    parse_journal_file,
-    refuse_known_runs,
-    to_csv_bytes,
-)
+from core.payroll.cells import parse_amount
+from core.payroll.file_import import MAX_FILE_BYTES, JournalFileRejected, RowError, parse_journal_file, to_csv_bytes
 from core.payroll.sources import FilePayrollSource, PayrollSource
+from core.payroll.tables import COLUMNS
 
 D = Decimal
 CODE = "KAPSALON-KNIPPERLICHT"
@@ -161,14 +154,6 @@ def test_file_source_refuses_a_bad_file_whole():
         FilePayrollSource.from_file("bad.csv", csv_file("A;1;2026;1;;;;;4000;S;abc;"), company_code=CODE)
     assert err.value.errors and "bad.csv was not imported" in err.value.message
     assert "Row 2, Debit" in err.value.message
-
-
-def test_importing_a_known_run_again_is_refused():
-    result = parse(to_csv_bytes(demo_runs(CODE)[:2]))
-    assert refuse_known_runs(result, set()) is result
-    again = refuse_known_runs(result, {(CODE, 2026, 2, 1)})
-    assert again.runs == [] and len(again.errors) == 1
-    assert "2026-02 run 1" in again.errors[0].message and "already imported" in again.errors[0].message
 
 
 # --------------------------------------------------------------------------------------------------- bad files

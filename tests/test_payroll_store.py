@@ -27,14 +27,14 @@ def test_import_a_good_file_then_refuse_the_same_runs_again(engine):
     rt = SimpleNamespace(engine=engine)
     data = to_csv_bytes(demo_runs(CODE)[:2])
     result = import_journal_file(rt, CODE, "jan-feb.csv", data, actor="t", company_name="Hoveniersbedrijf")
-    assert result["errors"] == [] and result["imported"] == ["2026-01 run 1", "2026-02 run 1"]
+    assert result.errors == () and result.imported == ("2026-01 run 1", "2026-02 run 1")
     before = _counts(engine)
     again = import_journal_file(rt, CODE, "jan-feb.csv", data, actor="t")
-    assert again["imported"] == []
-    assert "2026-01 run 1" in again["errors"][0]["message"] and "already" in again["errors"][0]["message"]
+    assert again.imported == ()
+    assert "2026-01 run 1" in again.errors[0].message and "already" in again.errors[0].message
     assert _counts(engine) == before
     companies = list_payroll_companies(rt)
-    assert companies[0]["runs_total"] == 2 and companies[0]["runs_not_sent"] == 2 and not companies[0]["mapped"]
+    assert companies[0].runs_total == 2 and companies[0].runs_not_sent == 2 and not companies[0].mapped
 
 
 def test_a_malformed_file_imports_nothing_and_lists_every_bad_row(engine):
@@ -50,8 +50,8 @@ def test_a_malformed_file_imports_nothing_and_lists_every_bad_row(engine):
     bad[5] = ";".join(cells)
     data = ("\r\n".join([head, *bad]) + "\r\n").encode("utf-8")
     result = import_journal_file(rt, CODE, "broken.csv", data, actor="t")
-    assert result["imported"] == [] and len(result["errors"]) >= 2
-    assert all(e["row"] for e in result["errors"]) and {e["row"] for e in result["errors"]} >= {4, 7}
+    assert result.imported == () and len(result.errors) >= 2
+    assert all(e.row for e in result.errors) and {e.row for e in result.errors} >= {4, 7}
     assert _counts(engine) == (0, 0)
 
 
@@ -84,7 +84,7 @@ def test_a_malformed_xlsx_imports_nothing(engine):
 
     import openpyxl
 
-    from core.payroll.file_import import COLUMNS
+    from core.payroll.tables import COLUMNS
 
     rt = SimpleNamespace(engine=engine)
     book = openpyxl.Workbook()
@@ -97,7 +97,7 @@ def test_a_malformed_xlsx_imports_nothing(engine):
     buffer = io.BytesIO()
     book.save(buffer)
     result = import_journal_file(rt, CODE, "journaal.xlsx", buffer.getvalue(), actor="t", company_name="Hovenier")
-    assert result["imported"] == [] and [e["row"] for e in result["errors"]] == [4]
+    assert result.imported == () and [e.row for e in result.errors] == [4]
     assert _counts(engine) == (0, 0)  # the good run of the same file is not stored either
     with engine.connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(PayrollCompany)) == 0
@@ -166,7 +166,7 @@ def test_a_payroll_api_connector_implements_payroll_source(engine):
     assert ("runs", "API-1001") in connector.calls
     assert sync_source(rt, connector, actor="t")["runs"] == 0  # the same runs again: nothing new
     companies = list_payroll_companies(rt)
-    assert [(c["code"], c["name"], c["runs_total"]) for c in companies] == [
+    assert [(c.code, c.name, c.runs_total) for c in companies] == [
         ("API-1001", "Schildersbedrijf Verf & Co", 2)]
     with engine.connect() as conn:
         assert conn.scalar(sa.select(PayrollCompany.source)) == "fake-payroll-api"
@@ -178,4 +178,4 @@ def test_a_payroll_api_connector_implements_payroll_source(engine):
     payload["runs"]["API-2002"] = [dict(payload["runs"]["API-1001"][0], processed="2026-01-27T10:00:00")]
     with pytest.raises(PayrollSourceError, match="time zone"):
         sync_source(rt, FakePayrollApi(payload), actor="t")
-    assert [c["code"] for c in list_payroll_companies(rt)] == ["API-1001"]
+    assert [c.code for c in list_payroll_companies(rt)] == ["API-1001"]

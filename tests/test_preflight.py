@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from core.db.engine import session_scope
 from core.export.preflight import preflight_company, preflight_run
-from core.mappings.mappings import save_cost_center_mapping, save_ledger_mapping
+from core.mappings.ledger import save_cost_center_mapping, save_ledger_mapping
 from tests.core_fixtures import clock, rt  # noqa: F401
 from tests.export_fixtures import ACTOR, api_calls, reset_stats, set_state, setup_company
 

@@ -130,7 +130,7 @@ def cached_runs(_rt, db: str, company_code: str | None) -> list[dict]:
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=8)
-def cached_companies(_rt, db: str) -> list[dict]:
+def cached_companies(_rt, db: str) -> list[services.CompanyView]:
     return services.list_payroll_companies(_rt)
 
 

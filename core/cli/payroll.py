@@ -17,22 +17,23 @@ from typing import Annotated
 
 import typer
 
+from core import services
 from core.cli.common import JsonOption, actor, command, emit, fail, get_runtime, new_app
 
 companies_app = new_app("Payroll companies and their mappings.")
 runs_app = new_app("Processed payroll runs and their export status.")
 
 
-def _companies_human(rows: list[dict]) -> str:
+def _companies_human(rows: list[services.CompanyView]) -> str:
     if not rows:
         return "No payroll companies yet. Import runs (`import FILE --company CODE`) or run `demo seed`."
     out = []
     for r in rows:
-        target = f"→ {r['visma_company_name'] or '?'} (account {r['account_name']})" if r["mapped"] else "not mapped"
-        auto = ", auto-send on" if r["auto_send"] else ""
-        out.append(f"{r['code']:<24} {r['name']:<40} {target}{auto}\n"
-                   f"{'':<24} runs: {r['runs_total']} — not sent {r['runs_not_sent']}, sent {r['runs_sent']}, "
-                   f"failed {r['runs_failed']}")
+        target = f"→ {r.visma_company_name or '?'} (account {r.account_name})" if r.mapped else "not mapped"
+        auto = ", auto-send on" if r.auto_send else ""
+        out.append(f"{r.code:<24} {r.name:<40} {target}{auto}\n"
+                   f"{'':<24} runs: {r.runs_total} — not sent {r.runs_not_sent}, sent {r.runs_sent}, "
+                   f"failed {r.runs_failed}")
     return "\n".join(out)
 
 
@@ -40,9 +41,7 @@ def _companies_human(rows: list[dict]) -> str:
 @command
 def companies_list(as_json: JsonOption = False) -> None:
     """List payroll companies with their Visma mapping and run counts."""
-    from core.payroll.store import list_payroll_companies
-
-    emit(list_payroll_companies(get_runtime()), as_json, _companies_human)
+    emit(services.list_payroll_companies(get_runtime()), as_json, _companies_human)
 
 
 def _runs_human(rows: list[dict]) -> str:
@@ -76,17 +75,12 @@ def _map(
     as_json: JsonOption = False,
 ) -> None:
     """Map a payroll company to the Visma company of an authorized account."""
-    from core.mappings.mappings import map_company, set_auto_send
+    result = services.map_company(get_runtime(), company, account, actor=actor(), auto_send=auto)
 
-    rt = get_runtime()
-    result = map_company(rt, company, account, actor=actor())
-    if auto is not None:
-        result["auto_send"] = set_auto_send(rt, company, auto, actor=actor())["auto_send"]
-
-    def human(r: dict) -> str:
-        lines = [f"{r['company']} → {r['visma_company_name']} (account {r['account']})"
-                 + (", automatic sending on" if r["auto_send"] else "")]
-        lines += [f"warning: {w}" for w in r["warnings"]]
+    def human(r: services.MappingView) -> str:
+        lines = [f"{r.company} → {r.visma_company_name} (account {r.account})"
+                 + (", automatic sending on" if r.auto_send else "")]
+        lines += [f"warning: {w}" for w in r.warnings]
         return "\n".join(lines)
 
     emit(result, as_json, human)
@@ -214,21 +208,19 @@ def _import(
     as_json: JsonOption = False,
 ) -> None:
     """Import processed runs from a file; a file with any bad row imports nothing."""
-    from core.payroll.store import import_journal_file
+    result = services.import_journal_file(get_runtime(), company, file.name, file.read_bytes(), actor=actor(),
+                                          company_name=name)
 
-    result = import_journal_file(get_runtime(), company, file.name, file.read_bytes(), actor=actor(),
-                                 company_name=name)
-
-    def human(r: dict) -> str:
-        if r["errors"]:
+    def human(r: services.ImportView) -> str:
+        if r.errors:
             lines = [f"Nothing was imported from {file.name}:"]
-            lines += [f"  row {e['row']}" + (f", {e['column']}" if e.get("column") else "") + f": {e['message']}"
-                      if e.get("row") else f"  {e['message']}" for e in r["errors"]]
+            lines += [f"  row {e.row}" + (f", {e.column}" if e.column else "") + f": {e.message}"
+                      if e.row else f"  {e.message}" for e in r.errors]
             return "\n".join(lines)
-        return f"Imported {len(r['imported'])} run(s) for {r['company']}: {', '.join(r['imported'])}"
+        return f"Imported {len(r.imported)} run(s) for {r.company}: {', '.join(r.imported)}"
 
     emit(result, as_json, human)
-    if result["errors"]:
+    if result.errors:
         raise typer.Exit(1)
 
 

@@ -18,7 +18,7 @@ from core.db.models import AUTHORIZED, utcnow
 from core.demo.constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
 from core.demo.login import DemoLoginError, login_and_consent
 from core.errors import ServiceError
-from core.mappings.mappings import map_company
+from core.mappings.companies import map_company
 from core.payroll.store import list_payroll_companies, seed_demo_payroll
 
 ADMIN_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -103,15 +103,15 @@ def _map_payroll_companies(rt, account_names: set[str], *, actor: str) -> tuple[
     """Map each demo payroll company to the account named like it (the demo gives them the sandbox's names)."""
     mapped, warnings = [], []
     for company in list_payroll_companies(rt):
-        if company.get("account_name") or company["name"] not in account_names:
+        if company.account_name or company.name not in account_names:
             continue
         try:
-            result = map_company(rt, company["code"], company["name"], actor=actor)
+            result = map_company(rt, company.code, company.name, actor=actor)
         except ServiceError as exc:
-            warnings.append(f"{company['name']}: {exc.message}")
+            warnings.append(f"{company.name}: {exc.message}")
             continue
-        mapped.append(company["name"])
-        warnings += [f"{company['name']}: {w}" for w in result.get("warnings", [])]
+        mapped.append(company.name)
+        warnings += [f"{company.name}: {w}" for w in result.warnings]
     return mapped, warnings
 
 

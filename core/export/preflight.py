@@ -22,8 +22,9 @@ import sqlalchemy as sa
 from core.db.engine import session_scope
 from core.db.models import AUTHORIZED, NEEDS_REAUTHORIZATION, SENT, PayrollRun
 from core.errors import ServiceError
+from core.export.context import load_context, load_run_context
 from core.export.voucher import JournalError, build_voucher, export_marker
-from core.mappings.mappings import Chart, fetch_chart, load_context, load_run_context, store_chart
+from core.mappings.chart import Chart, fetch_chart, store_chart
 from core.payroll.store import get_company, load_run_data, run_label
 
 __all__ = ["preflight_company", "preflight_run"]

@@ -29,7 +29,7 @@ transient failure (`core.export.claims.retry_due`).
 
 Bulk (`send_pending`): one task per payroll company (its runs in period order, so voucher numbers follow periods), a
 bounded thread pool (default 8), each thread with its own database sessions; one `VismaSession` per account; the
-Visma chart comes from the database cache (`core.mappings.mappings`), so a month-end run costs one Visma call per run.
+Visma chart comes from the database cache (`core.mappings.chart`), so a month-end run costs one Visma call per run.
 Pacing: ``POST /v2/vouchers`` is paced fleet-wide through the database (`core.visma.pacing.FleetRateLimiter`: at most
 570 a minute per OAuth client id, under Visma's 600, in any 60-second span, whatever the number of processes and
 machines on the database); every other call of the process shares one in-process `RateLimiter` per OAuth client id
@@ -73,6 +73,7 @@ from core.export.claims import (
     stale_condition,
     take_over,
 )
+from core.export.context import MappingContext, load_run_context
 from core.export.views import (  # noqa: F401  (re-exported: the service layer imports them from here)
     export_counts_by_period,
     export_history,
@@ -83,7 +84,7 @@ from core.export.views import (  # noqa: F401  (re-exported: the service layer i
     support_bundle,
 )
 from core.export.voucher import JournalError, Voucher, build_voucher, export_marker
-from core.mappings.mappings import Chart, MappingContext, cached_chart, fetch_chart, load_run_context, store_chart
+from core.mappings.chart import Chart, cached_chart, fetch_chart, store_chart
 from core.payroll.store import run_label
 
 __all__ = [

@@ -17,8 +17,9 @@ from sqlmodel import select
 from core.db.engine import session_scope
 from core.db.models import FAILED, Account, AuditEvent, ExportAttempt, PayrollCompany, PayrollRun
 from core.errors import ServiceError
+from core.export.context import load_context, load_run_context
 from core.export.voucher import JournalError, build_voucher, export_marker
-from core.mappings.mappings import cached_chart, load_context, load_run_context
+from core.mappings.chart import cached_chart
 from core.payroll.store import run_label
 
 __all__ = [

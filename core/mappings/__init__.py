@@ -1,1 +1,2 @@
-"""Company mappings: payroll company → Visma company, ledger and cost-centre mappings, the chart cache."""
+"""Company mappings: payroll company → Visma company (`companies`), ledger and cost-centre mappings (`ledger`), the
+cached Visma chart they are checked against (`chart`), and their read models (`views`)."""

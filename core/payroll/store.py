@@ -4,7 +4,7 @@ Why it is shaped this way:
 
 * **All or nothing.** A batch of runs (one imported file, one source sync) is written in one transaction: every run
   row and every journal line, or nothing. A run that already exists — same (company, year, period, run number) —
-  refuses the whole batch with a message naming the run and when it was stored; re-importing a file can never
+  refuses the whole batch with a message naming the run; re-importing a file can never
   create a second voucher later. Two imports racing end the same way (the unique constraint is the backstop).
 * **Sources are interchangeable.** The demo seed, a CSV/XLSX import and a payroll API connector
   (`core.payroll.sources.PayrollSource`) all hand over `PayrollRunData`; `sync_source` is how a connector's runs
@@ -40,8 +40,12 @@ from core.db.models import (
     PayrollRun,
     utcnow,
 )
+from core.demo.payroll import demo_source, demo_window_source
 from core.errors import ServiceError
-from core.payroll.types import JournalLine, PayrollCompanyData, PayrollRunData
+from core.payroll.file_import import RowError, parse_journal_file
+from core.payroll.sources import PayrollSource, PayrollSourceError
+from core.payroll.types import JournalLine, PayrollCompanyData, PayrollRunData, run_label
+from core.payroll.views import CompanyView, ImportErrorView, ImportView
 
 __all__ = [
     "DEMO_MAPPING",
@@ -74,11 +78,6 @@ class DuplicateRunError(ServiceError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, code="duplicate-run")
-
-
-def run_label(year: int, period: int, run_number: int) -> str:
-    """How users name a run, e.g. "2026-03 run 1" (the same as `PayrollRunData.label`)."""
-    return f"{year}-{period:02d} run {run_number}"
 
 
 def get_company(session: Session, code: str) -> PayrollCompany:
@@ -207,15 +206,12 @@ def _write_batch(rt, company: PayrollCompanyData, runs: Sequence[PayrollRunData]
 
 def import_journal_file(
     rt, company_code: str, filename: str, data: bytes, *, actor: str, company_name: str | None = None
-) -> dict:
+) -> ImportView:
     """Import a payroll journal report (CSV or XLSX) for one payroll company, all or nothing.
 
-    Returns ``{"imported": [run labels], "errors": [{row, column, message}], "company": code}``. A file with any bad
-    row imports nothing and lists every bad row; a run that exists already refuses the whole file (an error without
-    a row, naming the run).
+    Returns the run labels imported, or every error: a file with any bad row imports nothing and lists every bad
+    row; a run that exists already refuses the whole file (an error without a row, naming the run).
     """
-    from core.payroll.file_import import parse_journal_file
-
     code = (company_code or "").strip()
     if not code:
         raise ServiceError("Name the payroll company the file belongs to (--company CODE).", code="company-missing")
@@ -223,40 +219,34 @@ def import_journal_file(
         known = session.exec(select(PayrollCompany).where(PayrollCompany.code == code)).first()
         name = company_name or (known.name if known else code)
     result = parse_journal_file(filename, data, company_code=code)
-    errors = [_error_dict(e) for e in result.errors]
-    if errors:
-        return {"company": code, "imported": [], "errors": errors}
+    if result.errors:
+        return _refused(code, *(_error_view(e) for e in result.errors))
     if not result.runs:
-        return {"company": code, "imported": [],
-                "errors": [{"row": None, "column": None, "message": f"{filename} holds no journal lines."}]}
+        return _refused(code, ImportErrorView(None, None, f"{filename} holds no journal lines."))
     try:
         labels = _write_batch(rt, PayrollCompanyData(code, name), result.runs, source="import", actor=actor,
                               skip_existing=False)
     except DuplicateRunError as exc:
-        return {"company": code, "imported": [], "errors": [{"row": None, "column": None, "message": exc.message}]}
-    return {"company": code, "imported": labels, "errors": []}
+        return _refused(code, ImportErrorView(None, None, exc.message))
+    return ImportView(company=code, imported=tuple(labels), errors=())
 
 
-def _error_dict(error) -> dict:
-    if isinstance(error, dict):
-        return {"row": error.get("row"), "column": error.get("column"), "message": error.get("message")}
-    return {
-        "row": getattr(error, "row", None),
-        "column": getattr(error, "column", None),
-        "message": getattr(error, "message", str(error)),
-    }
+def _error_view(error: RowError) -> ImportErrorView:
+    return ImportErrorView(row=error.row, column=error.column, message=error.message)
 
 
-def sync_source(rt, source, *, actor: str, since: date | None = None) -> dict:
+def _refused(code: str, *errors: ImportErrorView) -> ImportView:
+    return ImportView(company=code, imported=(), errors=errors)
+
+
+def sync_source(rt, source: PayrollSource, *, actor: str, since: date | None = None) -> dict:
     """Store the new processed runs of every company of a `PayrollSource` (known runs are left alone).
 
     One transaction per company, so a company whose data is refused does not hold back the others.
     Returns ``{"companies": n, "runs": n_new}``.
     """
-    from core.payroll.sources import PayrollSourceError
-
     companies = runs = 0
-    name = getattr(source, "name", "api")
+    name = source.name
     for company in source.list_companies():
         processed = source.list_processed_runs(company.code, since=since)
         naive = [r.label for r in processed if r.processed_at.tzinfo is None]
@@ -277,8 +267,6 @@ def seed_demo_payroll(rt, *, actor: str = "demo-seed", now: datetime | None = No
     With ``now`` (a live demo) the runs are the twelve months processed by then; without it, the fixed year 2026
     (periods 1–12), which tests rely on.
     """
-    from core.demo.payroll import demo_source, demo_window_source
-
     before = _count_runs(rt)
     source = demo_source() if now is None else demo_window_source(now)
     result = sync_source(rt, source, actor=actor)
@@ -300,14 +288,15 @@ def load_run_data(session: Session, run: PayrollRun, company_code: str) -> Payro
         ).where(JournalLineRow.run_id == run.id).order_by(JournalLineRow.id)
     ).all()
     lines = tuple(
-        JournalLine(r[0], r[1] or "", r[2] or "", Decimal(r[3]), Decimal(r[4]), r[5], r[6], r[7], r[8],
-                    None if r[9] is None else Decimal(r[9]))
+        JournalLine(r.ledger_account, r.component or "", r.description or "", Decimal(r.debit), Decimal(r.credit),
+                    r.department, r.cost_center, r.cost_unit, r.employee,
+                    None if r.percentage is None else Decimal(r.percentage))
         for r in rows
     )
     return PayrollRunData(company_code, run.year, run.period, run.run_number, run.processed_at, lines)
 
 
-def list_payroll_companies(rt) -> list[dict]:
+def list_payroll_companies(rt) -> list[CompanyView]:
     """Every payroll company with its mapping and run counts by status (one aggregate query)."""
     counts = (
         sa.select(
@@ -324,9 +313,9 @@ def list_payroll_companies(rt) -> list[dict]:
     stmt = (
         sa.select(
             PayrollCompany.id, PayrollCompany.code, PayrollCompany.name, PayrollCompany.source,
-            Account.name, Account.status, Account.visma_company_name, CompanyMapping.visma_company_id,
-            CompanyMapping.auto_send, counts.c.total, counts.c.not_sent, counts.c.sending, counts.c.sent,
-            counts.c.failed,
+            Account.name.label("account_name"), Account.status.label("account_status"),
+            Account.visma_company_name, CompanyMapping.visma_company_id, CompanyMapping.auto_send,
+            counts.c.total, counts.c.not_sent, counts.c.sending, counts.c.sent, counts.c.failed,
         )
         .select_from(PayrollCompany)
         .outerjoin(CompanyMapping, CompanyMapping.payroll_company_id == PayrollCompany.id)
@@ -337,12 +326,13 @@ def list_payroll_companies(rt) -> list[dict]:
     with session_scope(rt.engine) as session:
         rows = session.execute(stmt).all()
     return [
-        {
-            "id": r[0], "code": r[1], "name": r[2], "source": r[3],
-            "account_name": r[4], "account_status": r[5], "visma_company_name": r[6], "visma_company_id": r[7],
-            "mapped": r[4] is not None, "auto_send": bool(r[8]) if r[8] is not None else False,
-            "runs_total": int(r[9] or 0), "runs_not_sent": int(r[10] or 0), "runs_sending": int(r[11] or 0),
-            "runs_sent": int(r[12] or 0), "runs_failed": int(r[13] or 0),
-        }
+        CompanyView(
+            id=r.id, code=r.code, name=r.name, source=r.source,
+            account_name=r.account_name, account_status=r.account_status,
+            visma_company_name=r.visma_company_name, visma_company_id=r.visma_company_id,
+            mapped=r.account_name is not None, auto_send=bool(r.auto_send),
+            runs_total=int(r.total or 0), runs_not_sent=int(r.not_sent or 0), runs_sending=int(r.sending or 0),
+            runs_sent=int(r.sent or 0), runs_failed=int(r.failed or 0),
+        )
         for r in rows
     ]

@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-__all__ = ["JournalLine", "PayrollCompanyData", "PayrollRunData"]
+__all__ = ["JournalLine", "PayrollCompanyData", "PayrollRunData", "run_label"]
+
+
+def run_label(year: int, period: int, run_number: int) -> str:
+    """How users name a run, e.g. "2026-03 run 1"."""
+    return f"{year}-{period:02d} run {run_number}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,4 +91,4 @@ class PayrollRunData:
     @property
     def label(self) -> str:
         """How users name a run, e.g. "2026-03 run 1"."""
-        return f"{self.year}-{self.period:02d} run {self.run_number}"
+        return run_label(self.year, self.period, self.run_number)
