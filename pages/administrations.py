@@ -11,25 +11,22 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from ui.common import (
+from ui.entries import show_failed_sends, troubleshooting_link
+from ui.feedback import flash, service_call, try_service
+from ui.frame import (
     ACCOUNTS_PAGE,
     DEMO_PAGE,
     JOURNAL_EXPORT_PAGE,
     StateKeys,
-    account_badge,
     actor,
     close_dialog,
     data_changed,
-    flash,
     get_runtime,
     open_dialog,
     pending_dialog,
-    service_call,
-    show_failed_sends,
-    troubleshooting_link,
-    try_service,
 )
-from ui.export_ui import cached_accounts, cached_companies
+from ui.reads import cached_accounts, cached_companies
+from ui.status import account_badge
 
 CHECK_LABELS = {
     "ok": "✓ OK",

@@ -116,7 +116,7 @@ def test_service_failure_is_explained(app_env, monkeypatch):
 def test_pivot_takes_the_worst_status_of_a_period():
     import pandas as pd
 
-    from ui.export_ui import status_pivot
+    from ui.charts import status_pivot
 
     table = status_pivot(pd.DataFrame([
         {"company_code": "B", "company": "B", "year": 2026, "period": 1, "status": "sent"},

@@ -12,14 +12,11 @@ import typer
 
 from core.accounts import accounts
 from core.cli.common import JsonOption, actor, command, emit, fail, get_runtime, new_app, to_jsonable
+from core.services import ACCOUNT_STATUS_LOOKS
 
 accounts_app = new_app("Visma accounts: one authorization of one Visma user for one Visma company.")
 
-_STATUS_WORDS = {
-    "not_authorized": "not authorized",
-    "authorized": "authorized",
-    "needs_reauthorization": "needs re-authorization",
-}
+_STATUS_WORDS = {status: look.words for status, look in ACCOUNT_STATUS_LOOKS.items()}
 
 
 def _row(a: dict) -> dict:
