@@ -21,7 +21,7 @@ from ui.entries import find_entry
 from ui.feedback import service_call
 from ui.frame import ACCOUNTS_PAGE, JOURNAL_EXPORT_PAGE, TROUBLESHOOTING_PAGE, get_runtime
 from ui.reads import CACHE_TTL, cached_overview, db_key
-from ui.status import STATUS_LABELS, account_status_label, format_time, status_cell_style
+from ui.status import STATUS_LABELS, account_status_label, export_badge, format_time, status_cell_style
 
 PAGE_SIZE = 50
 rt = get_runtime()
@@ -212,7 +212,7 @@ pages = max(1, -(-len(table) // PAGE_SIZE))
 page = c3.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, key="ov_page") if pages > 1 else 1
 shown = table.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
 st.markdown(f"{len(table)} compan{'y' if len(table) == 1 else 'ies'}, those with failed runs first · "
-            ":red-badge[Sent] :orange-badge[Failed] :gray-badge[Not sent]")
+            + " ".join(export_badge(s) for s in ("sent", "failed", "not_sent")))
 
 periods = [c for c in shown.columns if c not in ("company_code", "company", "failed", "not sent")]
 labels = shown[periods].map(lambda s: STATUS_LABELS.get(s, "") if isinstance(s, str) else "")
