@@ -62,8 +62,6 @@ from core.status import EXPORT_STATUS_LOOKS as EXPORT_STATUS_LOOKS
 from core.status import FIX_IN_PLACES as FIX_IN_PLACES
 from core.status import LANGUAGE_LABELS as LANGUAGE_LABELS
 from core.status import SEVERITY_LOOKS as SEVERITY_LOOKS
-from core.status import FixInPlace as FixInPlace
-from core.status import SeverityLook as SeverityLook
 from core.status import StatusLook as StatusLook
 from core.status import unknown_status as unknown_status
 
