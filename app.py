@@ -15,16 +15,8 @@ import streamlit as st
 
 from core import services
 from core.services import ServiceError, redact_url
-from ui.common import (
-    ACCOUNTS_PAGE,
-    STATIC,
-    StateKeys,
-    actor,
-    data_changed,
-    flash,
-    get_runtime,
-    show_flash,
-)
+from ui.feedback import flash, show_flash
+from ui.frame import ACCOUNTS_PAGE, STATIC, StateKeys, actor, data_changed, get_runtime
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).parent

@@ -63,10 +63,20 @@ from core.export.views import recent_failures as recent_failures
 from core.export.views import run_history as run_history
 from core.export.views import support_bundle as support_bundle
 
+# --- the status vocabulary (labels, colours, marks, logos of statuses and severities)
+from core.status import ACCOUNT_STATUS_LOOKS as ACCOUNT_STATUS_LOOKS
+from core.status import EXPORT_STATUS_LOOKS as EXPORT_STATUS_LOOKS
+from core.status import FIX_IN_PLACES as FIX_IN_PLACES
+from core.status import LANGUAGE_LABELS as LANGUAGE_LABELS
+from core.status import SEVERITY_LOOKS as SEVERITY_LOOKS
+from core.status import StatusLook as StatusLook
+from core.status import unknown_status as unknown_status
+
 # --- overview
 from core.overview import overview as overview
 
 # --- troubleshooting
+from core.troubleshooting.troubleshooting import Entry as Entry
 from core.troubleshooting.troubleshooting import catalogue as catalogue
 from core.troubleshooting.troubleshooting import find_entry as find_entry
 from core.troubleshooting.troubleshooting import match as match

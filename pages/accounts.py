@@ -13,24 +13,20 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from ui.common import (
+from ui.entries import show_entry
+from ui.feedback import flash, try_service
+from ui.frame import (
     ADMINISTRATIONS_PAGE,
     StateKeys,
-    account_badge,
-    account_logo,
-    account_status_label,
     actor,
     app_root,
     close_dialog,
     data_changed,
-    flash,
-    format_time,
     get_runtime,
     open_dialog,
     pending_dialog,
-    show_entry,
-    try_service,
 )
+from ui.status import account_badge, account_logo, account_status_label, format_time
 
 # Visma keeps a pending authorization for 10 minutes; a login link older than this is made again, never reused.
 AUTH_LINK_MAX_AGE_S = 8 * 60

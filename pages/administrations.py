@@ -13,8 +13,9 @@ import streamlit as st
 
 from ui.administrations_companies import companies_table, confirm_unmap, map_form, mapped_company_panel
 from ui.administrations_mapping import mapping_tabs
-from ui.common import DEMO_PAGE, JOURNAL_EXPORT_PAGE, StateKeys, get_runtime, pending_dialog, service_call
-from ui.export_ui import cached_accounts, cached_companies
+from ui.feedback import service_call
+from ui.frame import DEMO_PAGE, JOURNAL_EXPORT_PAGE, StateKeys, get_runtime, pending_dialog
+from ui.reads import cached_accounts, cached_companies
 
 rt = get_runtime()
 

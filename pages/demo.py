@@ -12,39 +12,18 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from ui.common import (
+from ui.demo_words import FAULT_EXPLANATIONS, STATE_EXPLANATIONS, STATE_ORDER, STATE_TITLES
+from ui.feedback import flash, service_call, try_service
+from ui.frame import (
     JOURNAL_EXPORT_PAGE,
     actor,
     close_dialog,
     data_changed,
-    flash,
     get_runtime,
     open_dialog,
     pending_dialog,
-    service_call,
-    try_service,
 )
-from ui.export_ui import (
-    FAULT_EXPLANATIONS,
-    STATE_EXPLANATIONS,
-    cached_companies,
-    cached_demo_status,
-    db_key,
-)
-
-STATE_ORDER = ("ok", "no_fiscal_year", "api_module_inactive", "ledger_empty", "period_locked", "year_locked",
-               "no_user_access", "inactive", "read_only")
-STATE_TITLES = {
-    "ok": "Healthy",
-    "no_fiscal_year": "Article 1 · fiscal year missing",
-    "api_module_inactive": "Article 2 · API module not active / default company",
-    "ledger_empty": "Article 3 · 'Ledger' cannot be empty",
-    "period_locked": "Locked period",
-    "year_locked": "Locked fiscal year",
-    "no_user_access": "User has no access",
-    "inactive": "Company inactive",
-    "read_only": "Read-only user",
-}
+from ui.reads import cached_companies, cached_demo_status, db_key
 
 rt = get_runtime()
 st.title("Demo")
@@ -58,8 +37,6 @@ st.caption(
     "Make the bundled Visma sandbox misbehave on purpose, then send a run on Journal Export and show the customer the "
     "failure and its explanation. Everything here changes only the local sandbox."
 )
-
-
 
 
 @st.dialog("Reset the demo data?", on_dismiss=close_dialog)

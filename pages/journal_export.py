@@ -15,33 +15,15 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from ui.common import (
-    actor,
-    close_dialog,
-    data_changed,
-    export_badge,
-    flash,
-    get_runtime,
-    open_dialog,
-    pending_dialog,
-    service_call,
-    show_entry,
-    try_service,
-)
-from ui.export_ui import (
-    bundle_bytes,
-    cached_companies,
-    cached_counts,
-    cached_runs,
-    db_key,
-    exports_chart,
-    find_entry,
-    history_csv,
-    run_with_progress,
-    status_text,
-    style_for,
-    when,
-)
+from ui.charts import exports_chart
+from ui.downloads import bundle_bytes, history_csv
+from ui.entries import find_entry, show_entry
+from ui.feedback import flash, service_call, try_service
+from ui.frame import actor, close_dialog, data_changed, get_runtime, open_dialog, pending_dialog
+from ui.progress import run_with_progress
+from ui.reads import cached_companies, cached_counts, cached_runs, db_key
+from ui.status import export_badge, status_text, style_for
+from ui.status import format_time as when
 
 COMPANY_KEY = "je_company"
 RUN_KEY = "je_run"
@@ -90,7 +72,7 @@ if not companies:
 
 
 # ---------------------------------------------------------------------------------------------------- dialogs
-# A dialog stays open across reruns while ui.common's dialog state names it (the button only opens it), so its own
+# A dialog stays open across reruns while ui.frame's dialog state names it (the button only opens it), so its own
 # buttons work on the next run; the X, Cancel or a finished action closes it.
 
 

@@ -16,24 +16,12 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from ui.common import (
-    ACCOUNTS_PAGE,
-    JOURNAL_EXPORT_PAGE,
-    TROUBLESHOOTING_PAGE,
-    account_status_label,
-    get_runtime,
-    service_call,
-)
-from ui.export_ui import (
-    STATUS_CELL_STYLE,
-    STATUS_LABELS,
-    cached_overview,
-    db_key,
-    exports_chart,
-    find_entry,
-    status_pivot,
-    when,
-)
+from ui.charts import STATUS_ORDER, exports_chart, status_pivot
+from ui.entries import find_entry
+from ui.feedback import service_call
+from ui.frame import ACCOUNTS_PAGE, JOURNAL_EXPORT_PAGE, TROUBLESHOOTING_PAGE, get_runtime
+from ui.reads import CACHE_TTL, cached_overview, db_key
+from ui.status import STATUS_LABELS, account_status_label, export_badge, format_time, status_cell_style
 
 PAGE_SIZE = 50
 rt = get_runtime()
@@ -62,6 +50,12 @@ reauthorization_due = records(data.get("reauthorization_due"))
 def depending(account: Mapping) -> str:
     """The payroll companies mapped to an account (the overview lists them with each account)."""
     return ", ".join(account.get("companies") or []) or "—"
+
+
+def why(account: Mapping) -> str:
+    """Why an account needs action: its troubleshooting entry's title, else the reason stored with its status."""
+    entry = find_entry(account.get("status_entry_id"))
+    return entry.title if entry else account.get("status_reason") or ""
 
 
 # ----------------------------------------------------------------------------------------------------- metrics
@@ -112,8 +106,7 @@ with left:
                 {
                     "account": a.get("name"),
                     "status": account_status_label(a.get("status", "")),
-                    "why": (find_entry(a.get("status_entry_id")).title if find_entry(a.get("status_entry_id"))
-                            else a.get("status_reason") or ""),
+                    "why": why(a),
                     "companies": depending(a),
                 }
                 for a in needing_action
@@ -167,7 +160,7 @@ else:
         [
             {
                 "account": t.get("name"),
-                "reauthorize_by": when(t.get("reauthorize_by")),
+                "reauthorize_by": format_time(t.get("reauthorize_by")),
                 "companies": depending(t),
             }
             for t in reauthorization_due
@@ -182,7 +175,7 @@ else:
 
 cells = records(data.get("status_grid"))
 counts = [{"year": c["year"], "period": c["period"], "status": s, "count": int(c.get(s, 0))}
-          for c in cells for s in ("not_sent", "sending", "sent", "failed") if c.get(s)]
+          for c in cells for s in STATUS_ORDER if c.get(s)]
 chart = exports_chart(counts)
 if chart is not None:
     st.subheader("Runs per period")
@@ -191,7 +184,7 @@ if chart is not None:
 # ------------------------------------------------------------------------------------------ status grid
 
 
-@st.cache_data(ttl=30, show_spinner=False, max_entries=8)
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=8)
 def company_grid(_rt, db: str) -> pd.DataFrame:
     """Company × period pivot from the service's grid (run counts per company, period and status, grouped in the
     database: fast at a bureau's size)."""
@@ -219,12 +212,12 @@ pages = max(1, -(-len(table) // PAGE_SIZE))
 page = c3.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, key="ov_page") if pages > 1 else 1
 shown = table.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
 st.markdown(f"{len(table)} compan{'y' if len(table) == 1 else 'ies'}, those with failed runs first · "
-            ":red-badge[Sent] :orange-badge[Failed] :gray-badge[Not sent]")
+            + " ".join(export_badge(s) for s in ("sent", "failed", "not_sent")))
 
 periods = [c for c in shown.columns if c not in ("company_code", "company", "failed", "not sent")]
 labels = shown[periods].map(lambda s: STATUS_LABELS.get(s, "") if isinstance(s, str) else "")
 styled = pd.concat([shown[["company", "company_code", "failed", "not sent"]], labels], axis=1).style.apply(
-    lambda col: [STATUS_CELL_STYLE.get(s, "") if isinstance(s, str) else "" for s in shown[col.name]],
+    lambda col: [status_cell_style(s) for s in shown[col.name]],
     subset=periods,
 )
 st.dataframe(

@@ -11,22 +11,12 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from ui.common import get_runtime, service_call, show_entry, show_failed_sends, solution_markdown
-from ui.export_ui import (
-    FIX_IN_LABELS,
-    LANGUAGE_LABELS,
-    SEVERITY_COLORS,
-    SEVERITY_LABELS,
-    bundle_bytes,
-    cached_companies,
-    cached_failed_runs,
-    cached_recent_failures,
-    catalogue_frame,
-    db_key,
-    field_of,
-    find_entry,
-    period_label,
-)
+from ui.downloads import bundle_bytes
+from ui.entries import find_entry, show_entry, show_failed_sends, solution_markdown
+from ui.feedback import service_call
+from ui.frame import get_runtime
+from ui.reads import cached_companies, cached_failed_runs, cached_recent_failures, catalogue_frame, db_key
+from ui.status import FIX_IN_LABELS, LANGUAGE_LABELS, SEVERITY_COLORS, SEVERITY_LABELS, period_label
 
 TAB_KEY = "ts_tab"
 TABS = ("Paste an error", "Catalogue", "Recent failures", "Diagnose a mapping", "Support bundle")
@@ -197,11 +187,11 @@ with tabs["Recent failures"]:
         else:
             st.caption("Failed exports grouped by troubleshooting entry, most frequent first.")
             for group in failures:
-                entry_id = field_of(group, "entry_id")
-                title = field_of(group, "title") or (entry_id or "Unrecognised error")
-                companies = field_of(group, "companies") or []
-                affected = int(field_of(group, "companies_affected") or len(companies))
-                count = field_of(group, "count", 0)
+                entry_id = group.get("entry_id")
+                title = group.get("title") or (entry_id or "Unrecognised error")
+                companies = group.get("companies") or []
+                affected = int(group.get("companies_affected") or len(companies))
+                count = group.get("count", 0)
                 label = f"**{title}** — {count} failed run{'s' if count != 1 else ''}, {affected} compan" + (
                     "y" if affected == 1 else "ies"
                 )
@@ -210,7 +200,7 @@ with tabs["Recent failures"]:
                         more = affected - len(companies)
                         st.markdown("Companies affected: " + ", ".join(f"`{c}`" for c in companies)
                                     + (f" and {more} more" if more > 0 else ""))
-                    last = field_of(group, "last_at") or field_of(group, "last_failed_at")
+                    last = group.get("last_at") or group.get("last_failed_at")
                     if last:
                         st.caption(f"Last failure: {last}")
                     if entry_id:
@@ -304,7 +294,7 @@ with tabs["Support bundle"]:
                     type="primary",
                     icon=":material/download:",
                 )
-                entry_id = field_of(data, "entry_id") or run.get("error_entry_id")
+                entry_id = data.get("entry_id") or run.get("error_entry_id")
                 if entry_id:
                     show_entry(entry_id)
                 with st.expander("What the bundle contains"):

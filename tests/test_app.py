@@ -76,6 +76,18 @@ def test_access_denied_is_explained(app_rt):
     assert _account(app_rt, "Bakkerij").status == "not_authorized"
 
 
+def test_an_explained_error_says_in_words_where_to_fix_it(app_rt):
+    from core import services
+
+    services.create_account(app_rt, "Bakkerij", actor="test")
+    at = app_with_query(callback_query(app_rt, "Bakkerij", allow=False))
+    at.run()
+    assert not at.exception
+    where = [c.value for c in at.caption if c.value.startswith("Where to fix it: ")]
+    assert where and where[0].removeprefix("Where to fix it: ") in (
+        "the Visma portal", "this dashboard", "the payroll system")
+
+
 def test_unrelated_query_params_are_not_a_callback(app_env):
     at = new_app()
     at.query_params["entry"] = "fiscal-year-missing"

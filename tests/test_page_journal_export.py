@@ -250,7 +250,8 @@ def test_support_bundle_of_a_failed_run_downloads_without_secrets(rt, with_failu
 
 
 def test_chart_colours():
-    from ui.export_ui import STATUS_COLORS, exports_chart
+    from core.services import EXPORT_STATUS_LOOKS
+    from ui.charts import exports_chart
 
     chart = exports_chart([{"year": 2026, "period": 1, "status": "sent", "count": 2},
                            {"year": 2026, "period": 1, "status": "failed", "count": 1},
@@ -258,14 +259,14 @@ def test_chart_colours():
     spec = chart.to_dict()
     scale = spec["encoding"]["color"]["scale"]
     assert scale["domain"] == ["Not sent", "Sent", "Failed"]
-    assert scale["range"] == [STATUS_COLORS["not_sent"], "#c8102e", STATUS_COLORS["failed"]]
+    assert scale["range"] == [EXPORT_STATUS_LOOKS["not_sent"].hex, "#c8102e", EXPORT_STATUS_LOOKS["failed"].hex]
     assert exports_chart([]) is None
 
 
 def test_progress_relay_draws_in_the_calling_thread():
     import threading
 
-    from ui.export_ui import run_with_progress
+    from ui.progress import run_with_progress
 
     seen = []
 
@@ -285,7 +286,7 @@ def test_progress_relay_draws_in_the_calling_thread():
 def test_progress_relay_reraises():
     import pytest
 
-    from ui.export_ui import run_with_progress
+    from ui.progress import run_with_progress
 
     def work(progress):
         raise ValueError("boom")
@@ -295,7 +296,7 @@ def test_progress_relay_reraises():
 
 
 def test_scrub_removes_secrets():
-    from ui.export_ui import scrub
+    from ui.downloads import scrub
 
     cleaned = scrub({"a": 1, "access_token": "x", "nested": [{"Authorization": "Bearer y", "ok": 2}]})
     assert cleaned == {"a": 1, "access_token": "[removed]", "nested": [{"Authorization": "[removed]", "ok": 2}]}

@@ -38,6 +38,7 @@ def test_full_state(rt, with_failure):
     row = table[table["company_code"] == BAKKERIJ_CODE].iloc[0]
     assert row["2026-01"] == "Sent" and row["2026-02"] == "Failed" and row["2026-03"] == "Not sent"
     assert row["failed"] == 1 and row["not sent"] == 1
+    assert ":red-badge[Sent] :orange-badge[Failed] :gray-badge[Not sent]" in text  # the grid's colour legend
 
 
 def test_grid_search_and_attention_filter(rt, with_failure):
@@ -116,7 +117,7 @@ def test_service_failure_is_explained(app_env, monkeypatch):
 def test_pivot_takes_the_worst_status_of_a_period():
     import pandas as pd
 
-    from ui.export_ui import status_pivot
+    from ui.charts import status_pivot
 
     table = status_pivot(pd.DataFrame([
         {"company_code": "B", "company": "B", "year": 2026, "period": 1, "status": "sent"},

@@ -166,7 +166,7 @@ def test_live_diagnosis_shows_failures_the_check_cannot_see(rt, mapped):
 
 
 def test_numbered_solution_steps_stay_a_list():
-    from ui.common import solution_markdown
+    from ui.entries import solution_markdown
 
     assert solution_markdown("1. Ask.\n2. Unlock.") == "**Solution:**\n\n1. Ask.\n2. Unlock."
     assert solution_markdown("Deselect the setting 'default company'.") == (

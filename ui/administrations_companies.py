@@ -7,20 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from ui.common import (
-    ACCOUNTS_PAGE,
-    StateKeys,
-    account_badge,
-    actor,
-    close_dialog,
-    data_changed,
-    flash,
-    open_dialog,
-    service_call,
-    show_failed_sends,
-    troubleshooting_link,
-    try_service,
-)
+from ui.entries import show_failed_sends, troubleshooting_link
+from ui.feedback import flash, service_call, try_service
+from ui.frame import ACCOUNTS_PAGE, StateKeys, actor, close_dialog, data_changed, open_dialog
+from ui.status import account_badge
 
 SEVERITY_BOX = {"error": st.error, "warning": st.warning, "info": st.info}
 

@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from ui.common import actor, try_service
+from ui.feedback import try_service
+from ui.frame import actor
 
 CHECK_LABELS = {
     "ok": "✓ OK",

@@ -15,11 +15,7 @@ from core.cli.common import JsonOption, actor, command, emit, get_runtime, new_a
 
 accounts_app = new_app("Visma accounts: one authorization of one Visma user for one Visma company.")
 
-_STATUS_WORDS = {
-    "not_authorized": "not authorized",
-    "authorized": "authorized",
-    "needs_reauthorization": "needs re-authorization",
-}
+_STATUS_WORDS = {status: look.words for status, look in services.ACCOUNT_STATUS_LOOKS.items()}
 
 
 def _human_account(a: services.AccountView) -> str:
