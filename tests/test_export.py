@@ -12,6 +12,7 @@ from core.db.engine import session_scope
 from core.db.models import AuditEvent, ExportAttempt, PayrollRun
 from core.errors import ServiceError
 from core.export import send as export
+from core.export import views
 from tests.core_fixtures import rt  # noqa: F401
 from tests.export_fixtures import (
     ACTOR,
@@ -43,7 +44,7 @@ def test_send_run_posts_one_balanced_voucher_and_records_the_attempt(rt, sandbox
     debit = sum(r["DebitAmount"] for r in vouchers[0]["Rows"])
     credit = sum(r["CreditAmount"] for r in vouchers[0]["Rows"])
     assert round(debit, 2) == round(credit, 2) > 0
-    history = export.run_history(rt, s.run_ids[0])
+    history = views.run_history(rt, s.run_ids[0])
     assert [(h["kind"], h["outcome"]) for h in history] == [("post", "sent")]
     assert history[0]["actor"] == ACTOR and history[0]["duration_ms"] >= 0
 
@@ -162,19 +163,19 @@ def test_bulk_skips_definite_failures_unless_asked(rt, sandbox):  # noqa: F811
 
 def test_views_preview_list_bundle(rt, sandbox):  # noqa: F811
     s = setup_company(rt, periods=(3,))
-    preview = export.preview_run(rt, s.run_ids[0])
+    preview = views.preview_run(rt, s.run_ids[0])
     assert preview["balanced"] and preview["total_debit"] == preview["total_credit"]
     assert any(r["account_name"] == "Brutolonen" and r["cost_center"] for r in preview["rows"])
     set_state(sandbox.url, s.visma_company_id, "year_locked")
     export.send_run(rt, s.run_ids[0], actor=ACTOR)
-    runs = export.list_runs(rt, company_code=s.code)
+    runs = views.list_runs(rt, company_code=s.code)
     assert runs[0]["status"] == "failed" and runs[0]["error_entry_id"] == "year-locked"
-    bundle = export.support_bundle(rt, s.run_ids[0])
+    bundle = views.support_bundle(rt, s.run_ids[0])
     assert bundle["visma_error_id"] and bundle["entry"]["id"] == "year-locked"
     assert bundle["voucher_sent"]["VoucherText"] == preview["voucher_text"]
     text = json.dumps(bundle).lower()
     assert "bearer" not in text and "access_token" not in text and "refresh_token" not in text
-    failures = export.recent_failures(rt)
+    failures = views.recent_failures(rt)
     assert failures[0]["entry_id"] == "year-locked" and failures[0]["companies"] == [s.code]
 
 
@@ -187,14 +188,14 @@ def test_senders_that_all_read_the_run_as_not_sent_race_and_exactly_one_posts(rt
     run_id = s.run_ids[0]
     senders = 4
     barrier = threading.Barrier(senders, timeout=30)
-    load = export._Sender._load
+    load = export._Sender.load
 
     def load_then_wait(self, rid):
         loaded = load(self, rid)
         barrier.wait()
         return loaded
 
-    monkeypatch.setattr(export._Sender, "_load", load_then_wait)
+    monkeypatch.setattr(export._Sender, "load", load_then_wait)
     results: list[dict] = []
     threads = [threading.Thread(target=lambda: results.append(export.send_run(rt, run_id, actor=ACTOR)))
                for _ in range(senders)]
@@ -206,4 +207,4 @@ def test_senders_that_all_read_the_run_as_not_sent_race_and_exactly_one_posts(rt
     assert outcomes == ["sent"] + ["skipped"] * (senders - 1), results
     assert all("Another sender claimed" in r["message"] for r in results if r["outcome"] == "skipped")
     assert len(sandbox_vouchers(sandbox.url, s.visma_company_id)) == 1
-    assert [(h["kind"], h["outcome"]) for h in export.run_history(rt, run_id)] == [("post", "sent")]
+    assert [(h["kind"], h["outcome"]) for h in views.run_history(rt, run_id)] == [("post", "sent")]

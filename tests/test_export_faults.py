@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from core.db.engine import session_scope
 from core.db.models import PayrollCompany, PayrollRun
 from core.export import send as export
+from core.export import views
+from core.export.claims import LEASE
 from core.export.send import ExportOptions
 from core.export.voucher import export_marker
 from core.payroll.store import load_run_data
@@ -26,7 +28,7 @@ from tests.export_fixtures import (
     setup_company,
 )
 
-LEASE_PLUS = export.LEASE.total_seconds() + 1
+LEASE_PLUS = LEASE.total_seconds() + 1
 
 
 def _run(rt, run_id):  # noqa: F811
@@ -35,7 +37,7 @@ def _run(rt, run_id):  # noqa: F811
 
 
 def _history(rt, run_id):  # noqa: F811
-    return [(h["kind"], h["outcome"]) for h in export.run_history(rt, run_id)]
+    return [(h["kind"], h["outcome"]) for h in views.run_history(rt, run_id)]
 
 
 def _exactly_once(sandbox_url, s):
@@ -145,6 +147,7 @@ def test_429_fails_transiently_and_is_retried_without_duplicates(rt, sandbox, cl
 def _crash_while_sending(rt, run_id, *, post_first: bool):  # noqa: F811
     """What a process that died mid-send leaves: the run claimed by a dead sender, maybe its voucher in Visma."""
     from core.accounts.accounts import visma_session
+    from core.export.job import SendJob
     from core.export.send import _Sender
     from core.mappings.mappings import load_context
 
@@ -160,9 +163,9 @@ def _crash_while_sending(rt, run_id, *, post_first: bool):  # noqa: F811
             attempt_count=1))
     if post_first:
         sender = _Sender(rt, actor=ACTOR, options=ExportOptions())
-        vs = visma_session(rt, ctx.account_id)
-        voucher = sender._build(ctx, data, sender._chart(ctx, vs), marker)
-        vs.create_voucher(voucher.to_visma_json())
+        job = SendJob(run, ctx, data, vs=visma_session(rt, ctx.account_id), marker=marker)
+        sender.build(job, sender.chart(ctx, job.vs))
+        job.vs.create_voucher(job.body)
 
 
 def clock_now():

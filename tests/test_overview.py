@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 
 from core.db.models import Account, PayrollCompany, PayrollRun
-from core.export.send import list_runs, recent_failures
+from core.export.views import list_runs, recent_failures
 from core.overview import overview
 from core.payroll.store import list_payroll_companies
 

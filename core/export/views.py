@@ -20,6 +20,7 @@ from core.errors import ServiceError
 from core.export.voucher import JournalError, build_voucher, export_marker
 from core.mappings.mappings import cached_chart, load_context, load_run_context
 from core.payroll.store import run_label
+from core.troubleshooting.troubleshooting import find_entry
 
 __all__ = [
     "company_status_grid",
@@ -223,8 +224,6 @@ def recent_failures(rt, *, limit_companies: int = 10) -> list[dict]:
     )
     with session_scope(rt.engine) as session:
         rows = session.execute(stmt).all()
-    from core.troubleshooting.troubleshooting import find_entry
-
     groups: dict[str | None, dict] = {}
     for entry_id, code, count, last in rows:
         g = groups.setdefault(entry_id, {"entry_id": entry_id, "count": 0, "companies": [], "last_at": None})
@@ -261,8 +260,6 @@ def support_bundle(rt, run_id: int) -> dict:
                         "detail": json.loads(e.detail) if e.detail else None} for e in audit_rows]
     last_post = next((a for a in reversed(attempt_dicts) if a["kind"] == "post"), None)
     last_error = next((a for a in reversed(attempt_dicts) if a["visma_error_id"] or a["error_message"]), None)
-    from core.troubleshooting.troubleshooting import find_entry
-
     entry = find_entry(run.error_entry_id) if run.error_entry_id else None
     return {
         "run": {
