@@ -12,7 +12,7 @@ from core.db.engine import session_scope
 from core.db.models import AuditEvent, ExportAttempt, PayrollRun
 from core.errors import ServiceError
 from core.export import send as export
-from core.export import views
+from core.export import support, views
 from tests.core_fixtures import rt  # noqa: F401
 from tests.export_fixtures import (
     ACTOR,
@@ -45,8 +45,8 @@ def test_send_run_posts_one_balanced_voucher_and_records_the_attempt(rt, sandbox
     credit = sum(r["CreditAmount"] for r in vouchers[0]["Rows"])
     assert round(debit, 2) == round(credit, 2) > 0
     history = views.run_history(rt, s.run_ids[0])
-    assert [(h["kind"], h["outcome"]) for h in history] == [("post", "sent")]
-    assert history[0]["actor"] == ACTOR and history[0]["duration_ms"] >= 0
+    assert [(h.kind, h.outcome) for h in history] == [("post", "sent")]
+    assert history[0].actor == ACTOR and history[0].duration_ms >= 0
 
     again = export.send_run(rt, s.run_ids[0], actor=ACTOR)
     assert again["outcome"] == "skipped" and again["entry_id"] == "voucher-already-sent"
@@ -164,15 +164,15 @@ def test_bulk_skips_definite_failures_unless_asked(rt, sandbox):  # noqa: F811
 def test_views_preview_list_bundle(rt, sandbox):  # noqa: F811
     s = setup_company(rt, periods=(3,))
     preview = views.preview_run(rt, s.run_ids[0])
-    assert preview["balanced"] and preview["total_debit"] == preview["total_credit"]
-    assert any(r["account_name"] == "Brutolonen" and r["cost_center"] for r in preview["rows"])
+    assert preview.balanced and preview.total_debit == preview.total_credit
+    assert any(r.account_name == "Brutolonen" and r.cost_center for r in preview.rows)
     set_state(sandbox.url, s.visma_company_id, "year_locked")
     export.send_run(rt, s.run_ids[0], actor=ACTOR)
     runs = views.list_runs(rt, company_code=s.code)
-    assert runs[0]["status"] == "failed" and runs[0]["error_entry_id"] == "year-locked"
-    bundle = views.support_bundle(rt, s.run_ids[0])
+    assert runs[0].status == "failed" and runs[0].error_entry_id == "year-locked"
+    bundle = support.support_bundle(rt, s.run_ids[0])
     assert bundle["visma_error_id"] and bundle["entry"]["id"] == "year-locked"
-    assert bundle["voucher_sent"]["VoucherText"] == preview["voucher_text"]
+    assert bundle["voucher_sent"]["VoucherText"] == preview.voucher_text
     text = json.dumps(bundle).lower()
     assert "bearer" not in text and "access_token" not in text and "refresh_token" not in text
     failures = views.recent_failures(rt)
@@ -207,4 +207,4 @@ def test_senders_that_all_read_the_run_as_not_sent_race_and_exactly_one_posts(rt
     assert outcomes == ["sent"] + ["skipped"] * (senders - 1), results
     assert all("Another sender claimed" in r["message"] for r in results if r["outcome"] == "skipped")
     assert len(sandbox_vouchers(sandbox.url, s.visma_company_id)) == 1
-    assert [(h["kind"], h["outcome"]) for h in views.run_history(rt, run_id)] == [("post", "sent")]
+    assert [(h.kind, h.outcome) for h in views.run_history(rt, run_id)] == [("post", "sent")]

@@ -37,7 +37,7 @@ def _run(rt, run_id):  # noqa: F811
 
 
 def _history(rt, run_id):  # noqa: F811
-    return [(h["kind"], h["outcome"]) for h in views.run_history(rt, run_id)]
+    return [(h.kind, h.outcome) for h in views.run_history(rt, run_id)]
 
 
 def _exactly_once(sandbox_url, s):

@@ -93,7 +93,7 @@ def test_two_processes_contend_for_the_same_runs_and_each_is_posted_once(rt, san
     assert api_calls(sandbox.url)["api_calls"].get("POST /v2/vouchers") == len(s.run_ids)
     counts = marker_counts(sandbox.url, s.visma_company_id)
     assert len(counts) == len(s.run_ids) and set(counts.values()) == {1}
-    assert [r["status"] for r in views.list_runs(rt)] == ["sent"] * len(s.run_ids)
+    assert [r.status for r in views.list_runs(rt)] == ["sent"] * len(s.run_ids)
     assert sum(r["outcome"] == "reconciled" for h in handled for r in h.values()) == 1
 
 
@@ -123,7 +123,7 @@ def test_two_workers_at_once_send_automatic_runs_once_and_leave_manual_ones(rt, 
     # Automatic sending is per mapping: the manual company's runs were not touched.
     assert sandbox_vouchers(sandbox.url, manual.visma_company_id) == []
     assert not {r["run_id"] for h in handled for r in h.values()} & set(manual.run_ids)
-    statuses = {r["id"]: r["status"] for r in views.list_runs(rt)}
+    statuses = {r.id: r.status for r in views.list_runs(rt)}
     assert [statuses[i] for i in auto.run_ids] == ["sent"] * len(auto.run_ids)
     assert [statuses[i] for i in manual.run_ids] == ["not_sent"] * len(manual.run_ids)
 
@@ -182,6 +182,6 @@ def test_sender_killed_mid_post_is_recovered_by_reconciliation(rt, sandbox, data
     run = _run(rt, killed)
     vouchers = sandbox_vouchers(sandbox.url, s.visma_company_id)
     assert run.status == "sent" and [v["Id"] for v in vouchers] == [run.voucher_id]
-    assert [(h["kind"], h["outcome"]) for h in views.run_history(rt, killed)] == [("reconcile", "reconciled")]
+    assert [(h.kind, h.outcome) for h in views.run_history(rt, killed)] == [("reconcile", "reconciled")]
     assert export.send_pending(rt, actor=ACTOR)["sent"] == 1
     assert set(marker_counts(sandbox.url, s.visma_company_id).values()) == {1}

@@ -11,7 +11,7 @@ import json
 import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import altair as alt
@@ -125,7 +125,7 @@ def catalogue_frame() -> pd.DataFrame:
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=64)
-def cached_runs(_rt, db: str, company_code: str | None) -> list[dict]:
+def cached_runs(_rt, db: str, company_code: str | None) -> list[services.RunView]:
     return services.list_runs(_rt, company_code=company_code)
 
 
@@ -155,7 +155,7 @@ def cached_recent_failures(_rt, db: str) -> list[dict]:
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=8)
-def cached_failed_runs(_rt, db: str, limit: int = 500) -> list[dict]:
+def cached_failed_runs(_rt, db: str, limit: int = 500) -> list[services.RunView]:
     """Failed runs only (filtered in the database), for pickers that must stay small at a bureau's size."""
     return services.list_runs(_rt, status="failed", limit=limit)
 
@@ -222,9 +222,9 @@ def exports_chart(counts: Iterable[Mapping[str, Any]]) -> alt.Chart | None:
 # ------------------------------------------------------------------------------------------------------ downloads
 
 
-def history_csv(rows: Iterable[Mapping[str, Any]]) -> bytes:
+def history_csv(rows: Iterable[services.CompanyAttemptView]) -> bytes:
     """The export history as CSV (UTF-8 with BOM so Excel opens accents correctly)."""
-    frame = pd.DataFrame(list(rows))
+    frame = pd.DataFrame([asdict(r) for r in rows])
     return frame.to_csv(index=False).encode("utf-8-sig")
 
 

@@ -18,7 +18,8 @@ import signal
 import threading
 from collections.abc import Callable
 
-from core.export.send import ExportOptions, reconcile_stale, send_pending
+from core.export.job import ExportOptions
+from core.export.send import reconcile_stale, send_pending
 
 __all__ = ["run_once", "run_worker"]
 
