@@ -71,7 +71,8 @@ def main() -> None:
     from core.demo.constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
     from core.demo.login import login_and_consent
     from core.demo.payroll import generate_bulk
-    from core.export.send import ExportOptions, send_pending
+    from core.export.job import ExportOptions
+    from core.export.send import send_pending
     from core.mappings.mappings import map_company
     from core.payroll.store import _write_batch
     from core.runtime import build_runtime
@@ -110,7 +111,7 @@ def main() -> None:
 
         stats = httpx.get(f"{sb.url}/_sandbox/stats", timeout=10).json()
         calls = sum(stats["api_calls"].values())
-        exported = summary["sent"]
+        exported = summary.sent
         rate_per_minute = 600
         latency_floor = calls * args.latency_ms / 1000 / args.concurrency
         rate_floor = calls / rate_per_minute * 60
@@ -122,8 +123,8 @@ def main() -> None:
     print(f"companies {args.companies} × {args.runs} pending run(s), latency {args.latency_ms} ms, "
           f"concurrency {args.concurrency}, sandbox {'in this process' if args.in_process_sandbox else 'own process'} "
           f"(setup {setup:.1f} s, not timed)")
-    print(f"exported {exported} (failed {summary['failed']}, unknown {summary['unknown']}, "
-          f"skipped {summary['skipped']}), vouchers created in Visma {stats['vouchers_created']}")
+    print(f"exported {exported} (failed {summary.failed}, unknown {summary.unknown}, "
+          f"skipped {summary.skipped}), vouchers created in Visma {stats['vouchers_created']}")
     print(f"Visma calls {calls} {stats['api_calls']} → {calls / max(exported, 1):.3f} calls per exported run")
     print(f"wall {wall:.2f} s · latency floor {latency_floor:.2f} s · rate floor {rate_floor:.2f} s "
           f"(600/min) · floor {floor:.2f} s · wall/floor {wall / floor:.3f} · "

@@ -47,7 +47,10 @@ from core.export.preflight import preflight_run as preflight_run
 from core.export.send import resend_run as resend_run
 from core.export.send import send_pending as send_pending
 from core.export.send import send_run as send_run
-from core.export.send import summarize as summarize
+from core.export.results import ExportSummaryView as ExportSummaryView
+from core.export.results import ResendResultView as ResendResultView
+from core.export.results import SendResultView as SendResultView
+from core.export.results import summarize as summarize
 from core.export.support import support_bundle as support_bundle
 from core.export.views import AttemptView as AttemptView
 from core.export.views import CompanyAttemptView as CompanyAttemptView

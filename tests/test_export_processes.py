@@ -168,7 +168,7 @@ def test_sender_killed_mid_post_is_recovered_by_reconciliation(rt, sandbox, data
     # Within the lease the dead sender's claim is respected: no look-up, no POST, by anyone.
     reset_stats(sandbox.url)
     early = run_once(rt, actor=ACTOR)
-    assert killed not in {r["run_id"] for r in early["results"]}
+    assert killed not in {r.run_id for r in early.results}
     assert sum(api_calls(sandbox.url)["api_calls"].values()) == 0
     assert _run(rt, other).status == "not_sent"  # not automatic: the worker leaves it; bulk sends it below
 
@@ -176,12 +176,12 @@ def test_sender_killed_mid_post_is_recovered_by_reconciliation(rt, sandbox, data
     clock.advance(LEASE.total_seconds() + 1, sandbox=False)
     reset_stats(sandbox.url)
     late = run_once(rt, actor=ACTOR)
-    outcome = {r["run_id"]: r["outcome"] for r in late["results"]}
+    outcome = {r.run_id: r.outcome for r in late.results}
     assert outcome == {killed: "reconciled"}
     assert api_calls(sandbox.url)["api_calls"].get("POST /v2/vouchers", 0) == 0
     run = _run(rt, killed)
     vouchers = sandbox_vouchers(sandbox.url, s.visma_company_id)
     assert run.status == "sent" and [v["Id"] for v in vouchers] == [run.voucher_id]
     assert [(h.kind, h.outcome) for h in views.run_history(rt, killed)] == [("reconcile", "reconciled")]
-    assert export.send_pending(rt, actor=ACTOR)["sent"] == 1
+    assert export.send_pending(rt, actor=ACTOR).sent == 1
     assert set(marker_counts(sandbox.url, s.visma_company_id).values()) == {1}

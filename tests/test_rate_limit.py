@@ -155,7 +155,7 @@ def test_export_posts_vouchers_through_the_fleet_limiter(rt, sandbox):  # noqa: 
     assert limiter.fleet.engine is rt.engine and limiter.fleet.limit == 570 and limiter.fleet.window == 60
     s = setup_company(rt, periods=(1, 2))
     for run_id in s.run_ids:
-        assert export.send_run(rt, run_id, actor=ACTOR)["outcome"] == "sent"
+        assert export.send_run(rt, run_id, actor=ACTOR).outcome == "sent"
     with rt.engine.connect() as conn:
         rows = conn.execute(sa.select(RateLimitSlot.path_key, sa.func.sum(RateLimitSlot.used))
                             .where(RateLimitSlot.client_id == rt.settings.client_id,
@@ -197,6 +197,6 @@ def test_a_get_before_any_export_is_paced_like_one_after(rt, sandbox):  # noqa: 
 
     before = paced_keys_of_a_lookup()  # before any export in this runtime
     assert before and all(k[0] == "GET" for k in before)
-    assert export.send_run(rt, s.run_ids[0], actor=ACTOR)["outcome"] == "sent"
+    assert export.send_run(rt, s.run_ids[0], actor=ACTOR).outcome == "sent"
     assert rt.visma.rate_limiter is limiter and limiter.local is recording  # the export installed nothing
     assert paced_keys_of_a_lookup() == before

@@ -130,15 +130,14 @@ def _preflight(
         raise typer.Exit(1)
 
 
-def _summary_human(summary: dict) -> str:
+def _summary_human(summary: services.ExportSummaryView) -> str:
     lines = []
-    for r in summary["results"]:
-        voucher = f" voucher {r['voucher_number']}" if r.get("voucher_number") else ""
-        entry = f" [{r['entry_id']}]" if r.get("entry_id") else ""
-        lines.append(f"{r.get('run_id') or '-':>6} {r.get('company') or '':<22} {r.get('label') or '':<14} "
-                     f"{r['outcome']}{voucher}{entry}" + (f" — {r['message']}" if r["outcome"] != "sent" else ""))
-    lines.append(f"sent {summary['sent']}, failed {summary['failed']}, unknown {summary.get('unknown', 0)}, "
-                 f"skipped {summary['skipped']}")
+    for r in summary.results:
+        voucher = f" voucher {r.voucher_number}" if r.voucher_number else ""
+        entry = f" [{r.entry_id}]" if r.entry_id else ""
+        lines.append(f"{r.run_id or '-':>6} {r.company or '':<22} {r.label or '':<14} "
+                     f"{r.outcome}{voucher}{entry}" + (f" — {r.message}" if r.outcome != "sent" else ""))
+    lines.append(f"sent {summary.sent}, failed {summary.failed}, unknown {summary.unknown}, skipped {summary.skipped}")
     return "\n".join(lines)
 
 
@@ -157,15 +156,15 @@ def _export(
     if run is not None:
         summary = services.summarize([services.send_run(rt, run, actor=actor())])
     else:
-        def progress(done: int, total: int, result: dict) -> None:
+        def progress(done: int, total: int, result: services.SendResultView) -> None:
             if not as_json:
-                typer.echo(f"[{done}/{total}] run {result.get('run_id')} {result.get('outcome')}", err=True)
+                typer.echo(f"[{done}/{total}] run {result.run_id} {result.outcome}", err=True)
 
         summary = services.send_pending(rt, company_codes=company or None, actor=actor(), progress=progress,
                                         include_failed=retry_failed,
                                         options=services.ExportOptions(concurrency=concurrency))
     emit(summary, as_json, _summary_human)
-    if summary["failed"] or summary.get("unknown"):
+    if summary.failed or summary.unknown:
         raise typer.Exit(1)
 
 
@@ -178,7 +177,7 @@ def _resend(
     result = services.resend_run(get_runtime(), run, reason=reason, actor=actor())
     summary = services.summarize([result])
     emit(summary, as_json, _summary_human)
-    if summary["failed"] or summary.get("unknown"):
+    if summary.failed or summary.unknown:
         raise typer.Exit(1)
 
 

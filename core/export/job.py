@@ -1,6 +1,6 @@
 """What one send carries from step to step: the options of a send call, the per-call state its threads share
 (`Sending`: Visma sessions, the chart cache, the clock) and the `SendJob` of one run (run, context, marker, claim,
-voucher, attempts so far), which ends as an `Outcome`.
+voucher, attempts so far), which ends as a `SendResultView`.
 
 The steps themselves are in `core.export.send` (claim, build, post) and `core.export.reconcile` (marker look-up).
 """
@@ -17,6 +17,7 @@ from core.accounts.accounts import visma_session
 from core.db.engine import session_scope
 from core.db.models import PayrollRun
 from core.export.claims import LEASE, AttemptRecord, Claim, now_utc
+from core.export.results import SendResultView
 from core.export.voucher import Voucher, build_voucher
 from core.mappings.mappings import Chart, MappingContext, cached_chart, fetch_chart, load_run_context, store_chart
 from core.payroll.store import run_label
@@ -32,28 +33,6 @@ class ExportOptions:
     concurrency: int = 8
     clock: Callable[[], datetime] = now_utc
     respect_backoff: bool = False  # the worker waits RETRY_BASE·2^n before retrying a transient failure
-
-
-@dataclass
-class Outcome:
-    """What happened to one run in one send call (the CLI prints `to_dict`)."""
-
-    run_id: int
-    company: str
-    label: str
-    outcome: str  # sent | reconciled | failed | unknown | skipped
-    status: str
-    message: str = ""
-    entry_id: str | None = None
-    voucher_id: str | None = None
-    voucher_number: str | None = None
-
-    def to_dict(self) -> dict:
-        return {
-            "run_id": self.run_id, "company": self.company, "label": self.label, "outcome": self.outcome,
-            "status": self.status, "voucher_id": self.voucher_id, "voucher_number": self.voucher_number,
-            "entry_id": self.entry_id, "message": self.message,
-        }
 
 
 @dataclass
@@ -80,9 +59,9 @@ class SendJob:
         return run_label(self.run.year, self.run.period, self.run.run_number)
 
     def outcome(self, outcome: str, status: str, *, message: str = "", entry_id: str | None = None,
-                voucher_id: str | None = None, voucher_number: str | None = None) -> Outcome:
-        return Outcome(self.run_id, self.ctx.company_code, self.label, outcome, status, message=message,
-                       entry_id=entry_id, voucher_id=voucher_id, voucher_number=voucher_number)
+                voucher_id: str | None = None, voucher_number: str | None = None) -> SendResultView:
+        return SendResultView(self.run_id, self.ctx.company_code, self.label, outcome, status, message=message,
+                              entry_id=entry_id, voucher_id=voucher_id, voucher_number=voucher_number)
 
 
 class Sending:

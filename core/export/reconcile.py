@@ -14,7 +14,7 @@ from datetime import date
 from core.db.models import FAILED, SENDING, SENT
 from core.errors import ServiceError
 from core.export.claims import AttemptRecord, dumps, finish_failed, finish_sent, now_utc, release_unknown
-from core.export.job import Outcome, Sending, SendJob, _entry_of, _voucher_error_fields, ms_since
+from core.export.job import Sending, SendJob, SendResultView, _entry_of, _voucher_error_fields, ms_since
 from core.visma.client import VismaError
 from core.visma.models import fiscal_year_for
 
@@ -51,7 +51,7 @@ def lookup_failed(err: VismaError, started_at, t0: float) -> AttemptRecord:
                          entry_id=_entry_of(err), **_voucher_error_fields(err))
 
 
-def reconciled(s: Sending, job: SendJob, found: list) -> Outcome:
+def reconciled(s: Sending, job: SendJob, found: list) -> SendResultView:
     """The marker is in Visma: the run is ``sent`` with the oldest voucher carrying it (not posted again)."""
     voucher = sorted(found, key=lambda v: (v.raw.get("CreatedUtc") or "", v.number or ""))[0]
     finish_sent(s.engine, job.claim, s.actor, job.attempts, voucher_id=voucher.id, voucher_number=voucher.number,
@@ -62,7 +62,7 @@ def reconciled(s: Sending, job: SendJob, found: list) -> Outcome:
                        message=f"Found in Visma as voucher {voucher.number or voucher.id} (not posted again).")
 
 
-def after_unknown(s: Sending, job: SendJob, err: VismaError) -> Outcome:
+def after_unknown(s: Sending, job: SendJob, err: VismaError) -> SendResultView:
     """A POST whose outcome is unknown: look the marker up at once, and settle the run only as far as it is known."""
     answered = err.status is not None  # Visma finished the request (5xx); else it may still be processing
     entry = _entry_of(err) or "visma-unavailable"
@@ -91,7 +91,7 @@ def after_unknown(s: Sending, job: SendJob, err: VismaError) -> Outcome:
     return job.outcome("unknown", SENDING, message=message, entry_id=entry)
 
 
-def lookup_taken_over(s: Sending, job: SendJob) -> tuple[list, Outcome | None]:
+def lookup_taken_over(s: Sending, job: SendJob) -> tuple[list, SendResultView | None]:
     """A stale claim taken over: look its marker up first. Returns (vouchers found, None), or ([], the outcome) when
     the look-up failed and the run stays ``sending`` (settled: it is checked again by the next sender)."""
     started_at, t0 = now_utc(), time.monotonic()

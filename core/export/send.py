@@ -45,6 +45,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -71,13 +72,14 @@ from core.export.claims import (
     stale_condition,
     take_over,
 )
-from core.export.job import ExportOptions, Outcome, Sending, SendJob, _entry_of, _entry_or, _voucher_error_fields
+from core.export.job import ExportOptions, Sending, SendJob, _entry_of, _entry_or, _voucher_error_fields
 from core.export.job import ms_since as _ms
 from core.export.reconcile import after_unknown, lookup_taken_over, reconciled
+from core.export.results import ExportSummaryView, ResendResultView, SendResultView, summarize
 from core.export.voucher import JournalError, export_marker
 from core.visma.client import VismaError
 
-__all__ = ["ExportOptions", "reconcile_stale", "resend_run", "send_pending", "send_run", "summarize"]
+__all__ = ["reconcile_stale", "resend_run", "send_pending", "send_run"]
 
 log = logging.getLogger("core.export.send")
 
@@ -89,7 +91,7 @@ class _Sender(Sending):
     """Sends runs for one call of send_run / send_pending / reconcile_stale (shared by the pool's threads): each run
     is one `SendJob` taken through the steps check → (take over → reconcile) | (build → claim) → post."""
 
-    def send(self, run_id: int, *, allow_failed: bool) -> Outcome:
+    def send(self, run_id: int, *, allow_failed: bool) -> SendResultView:
         job = self.load(run_id)
         refusal = self._refusal(job, allow_failed=allow_failed)
         if refusal is not None:
@@ -109,11 +111,11 @@ class _Sender(Sending):
         return self._post(job)
 
     # -- step: may this run be sent now? -----------------------------------------------------------------------
-    def _skipped(self, job: SendJob, message: str, entry_id: str | None = None) -> Outcome:
+    def _skipped(self, job: SendJob, message: str, entry_id: str | None = None) -> SendResultView:
         return job.outcome("skipped", job.run.status, message=message, entry_id=entry_id,
                            voucher_id=job.run.voucher_id, voucher_number=job.run.voucher_number)
 
-    def _refusal(self, job: SendJob, *, allow_failed: bool) -> Outcome | None:
+    def _refusal(self, job: SendJob, *, allow_failed: bool) -> SendResultView | None:
         """Why this run is not sent now (a ``skipped`` outcome), or None."""
         run, ctx = job.run, job.ctx
         if run.status == SENT:
@@ -130,7 +132,7 @@ class _Sender(Sending):
             return self._failed_refusal(job)
         return None
 
-    def _failed_refusal(self, job: SendJob) -> Outcome | None:
+    def _failed_refusal(self, job: SendJob) -> SendResultView | None:
         """A ``failed`` run in a bulk send: only a transient failure is retried, and by the worker after its backoff."""
         run = job.run
         if run.error_entry_id not in TRANSIENT_ENTRIES:
@@ -142,7 +144,7 @@ class _Sender(Sending):
         return None
 
     # -- step: build the voucher (before any claim) --------------------------------------------------------------
-    def _build_before_claim(self, job: SendJob) -> Outcome | None:
+    def _build_before_claim(self, job: SendJob) -> SendResultView | None:
         """The job's voucher; a run whose chart look-up or build fails ends ``failed`` here (returned)."""
         started = now_utc()
         try:
@@ -155,7 +157,7 @@ class _Sender(Sending):
             return self._fail_before_post(job, "build", err, started)
         return None
 
-    def _fail_before_post(self, job: SendJob, kind: str, err: Exception, started: datetime) -> Outcome:
+    def _fail_before_post(self, job: SendJob, kind: str, err: Exception, started: datetime) -> SendResultView:
         """A run that failed before any POST: claim it (one winner) and record why."""
         record = _record_before_post(job, kind, err, started)
         job.claim = claim(self.engine, job.run_id, token=new_claim_token(), marker=job.marker,
@@ -171,7 +173,7 @@ class _Sender(Sending):
         return job.outcome("failed", FAILED, message=record.error_message or "", entry_id=record.entry_id)
 
     # -- step: post, once ------------------------------------------------------------------------------------------
-    def _post(self, job: SendJob) -> Outcome:
+    def _post(self, job: SendJob) -> SendResultView:
         c, ctx = job.claim, job.ctx
         started_at = now_utc()
         t0 = time.monotonic()
@@ -206,7 +208,7 @@ class _Sender(Sending):
         return job.outcome("sent", SENT, voucher_id=info.id, voucher_number=info.number,
                            message=f"Sent as voucher {info.number or info.id}.")
 
-    def _post_refused(self, job: SendJob, err: VismaError, record: AttemptRecord) -> Outcome:
+    def _post_refused(self, job: SendJob, err: VismaError, record: AttemptRecord) -> SendResultView:
         """The POST ended in a VismaError: a definite refusal fails the run; an unknown outcome is reconciled."""
         job.attempts.append(record)
         if err.outcome_unknown:
@@ -217,7 +219,7 @@ class _Sender(Sending):
         return job.outcome("failed", FAILED, message=str(err), entry_id=record.entry_id)
 
     # -- step: a stale claim taken over ---------------------------------------------------------------------------
-    def _take_over(self, job: SendJob) -> Outcome:
+    def _take_over(self, job: SendJob) -> SendResultView:
         run = job.run
         c = take_over(self.engine, run.id, token=new_claim_token(), now=self.now(), lease=self.opts.lease)
         if c is None:
@@ -225,7 +227,7 @@ class _Sender(Sending):
                                  f"{run.claimed_at:%Y-%m-%d %H:%M:%S} UTC); nothing done.")
         return self._reconcile_then_post(job, c)
 
-    def _reconcile_then_post(self, job: SendJob, c: Claim) -> Outcome:
+    def _reconcile_then_post(self, job: SendJob, c: Claim) -> SendResultView:
         """A stale claim taken over: the marker decides — in Visma → sent; not in Visma → post it now."""
         job.vs = self.session(job.ctx.account_id)
         job.marker = c.marker or export_marker(job.data, generation=job.run.generation - 1)
@@ -268,17 +270,14 @@ def _record_before_post(job: SendJob, kind: str, err: Exception, started: dateti
 # ------------------------------------------------------------------------------------------------ public API
 
 
-def send_run(rt, run_id: int, *, actor: str, options: ExportOptions | None = None) -> dict:
-    """Send one run now (explicit: a ``failed`` run is sent again, a stale ``sending`` run is reconciled first).
-
-    Returns the result dict (outcome sent | reconciled | failed | unknown | skipped, status, voucher, entry, message).
-    """
+def send_run(rt, run_id: int, *, actor: str, options: ExportOptions | None = None) -> SendResultView:
+    """Send one run now (explicit: a ``failed`` run is sent again, a stale ``sending`` run is reconciled first)."""
     sender = _Sender(rt, actor=actor, options=options or ExportOptions())
-    return sender.send(run_id, allow_failed=True).to_dict()
+    return sender.send(run_id, allow_failed=True)
 
 
 def _pending_jobs(rt, company_codes: Iterable[str] | None, *, include_failed: bool, auto_only: bool,
-                  now: datetime, lease: timedelta) -> tuple[list[list[int]], list[dict]]:
+                  now: datetime, lease: timedelta) -> tuple[list[list[int]], list[SendResultView]]:
     """Pending run ids grouped per company (in period order), plus skip results for unmapped companies asked for."""
     codes = list(company_codes) if company_codes else None
     failed_filter = (PayrollRun.status == FAILED) if include_failed else sa.and_(
@@ -294,7 +293,7 @@ def _pending_jobs(rt, company_codes: Iterable[str] | None, *, include_failed: bo
         stmt = stmt.where(PayrollCompany.code.in_(codes))
     if auto_only:
         stmt = stmt.where(CompanyMapping.auto_send.is_(True))
-    skipped: list[dict] = []
+    skipped: list[SendResultView] = []
     with session_scope(rt.engine) as session:
         rows = session.execute(stmt).all()
         if codes is not None:
@@ -306,10 +305,9 @@ def _pending_jobs(rt, company_codes: Iterable[str] | None, *, include_failed: bo
             mapped = set(session.exec(select(CompanyMapping.payroll_company_id)).all())
             for code in codes:
                 if known[code].id not in mapped:
-                    skipped.append({"run_id": None, "company": code, "label": None, "outcome": "skipped",
-                                    "status": None, "voucher_id": None, "voucher_number": None,
-                                    "entry_id": "company-not-mapped",
-                                    "message": f"{known[code].name} is not mapped to a Visma company."})
+                    skipped.append(SendResultView(
+                        None, code, None, "skipped", None, entry_id="company-not-mapped",
+                        message=f"{known[code].name} is not mapped to a Visma company."))
     groups: dict[str, list[int]] = {}
     for run_id, code in rows:
         groups.setdefault(code, []).append(run_id)
@@ -321,22 +319,21 @@ def send_pending(
     *,
     company_codes: Iterable[str] | None = None,
     actor: str,
-    progress: Callable[[int, int, dict], None] | None = None,
+    progress: Callable[[int, int, SendResultView], None] | None = None,
     include_failed: bool = False,
     auto_only: bool = False,
     options: ExportOptions | None = None,
-) -> dict:
+) -> ExportSummaryView:
     """Send every pending run (of the given companies, or all mapped ones) with bounded concurrency.
 
     ``progress(done, total, result)`` is called after each run (from worker threads, one call at a time).
-    Returns ``{"sent", "failed", "skipped", "unknown", "total", "results": [...]}``.
     """
     opts = options or ExportOptions()
     groups, skipped = _pending_jobs(rt, company_codes, include_failed=include_failed, auto_only=auto_only,
                                     now=opts.clock(), lease=opts.lease)
     total = sum(len(g) for g in groups)
     sender = _Sender(rt, actor=actor, options=opts)
-    results: list[dict] = list(skipped)
+    results: list[SendResultView] = list(skipped)
     lock = threading.Lock()
     done = 0
 
@@ -344,10 +341,10 @@ def send_pending(
         nonlocal done
         for run_id in run_ids:
             try:
-                result = sender.send(run_id, allow_failed=include_failed).to_dict()
+                result = sender.send(run_id, allow_failed=include_failed)
             except ServiceError as err:
-                result = {"run_id": run_id, "outcome": "skipped", "status": None, "message": err.message,
-                          "entry_id": err.entry_id}
+                result = SendResultView(run_id, None, None, "skipped", None, entry_id=err.entry_id,
+                                        message=err.message)
             with lock:
                 results.append(result)
                 done += 1
@@ -362,26 +359,18 @@ def send_pending(
     return summarize(results)
 
 
-def summarize(results: list[dict]) -> dict:
-    counts = {"sent": 0, "failed": 0, "skipped": 0, "unknown": 0}
-    for r in results:
-        outcome = r.get("outcome")
-        key = "sent" if outcome in ("sent", "reconciled") else outcome if outcome in counts else "skipped"
-        counts[key] += 1
-    return {**counts, "total": len(results), "results": results}
-
-
-def reconcile_stale(rt, *, actor: str, options: ExportOptions | None = None) -> dict:
+def reconcile_stale(rt, *, actor: str, options: ExportOptions | None = None) -> ExportSummaryView:
     """Reconcile (and, when not in Visma, post) every stale ``sending`` run, whatever its mapping's auto-send."""
     opts = options or ExportOptions()
     with session_scope(rt.engine) as session:
         stale = sa.select(PayrollRun.id).where(stale_condition(opts.clock(), opts.lease)).order_by(PayrollRun.id)
         ids = list(session.execute(stale).scalars())
     sender = _Sender(rt, actor=actor, options=opts)
-    return summarize([sender.send(i, allow_failed=False).to_dict() for i in ids])
+    return summarize([sender.send(i, allow_failed=False) for i in ids])
 
 
-def resend_run(rt, run_id: int, *, reason: str, actor: str, options: ExportOptions | None = None) -> dict:
+def resend_run(rt, run_id: int, *, reason: str, actor: str,
+               options: ExportOptions | None = None) -> ResendResultView:
     """Post a ``sent`` run again, on purpose: new generation and marker, audit event with the reason and the
     previous voucher. The previous voucher stays in Visma (vouchers cannot be deleted through the API); correct it
     there if the re-send replaces it."""
@@ -409,6 +398,5 @@ def resend_run(rt, run_id: int, *, reason: str, actor: str, options: ExportOptio
             code="not-sent",
         )
     result = send_run(rt, run_id, actor=actor, options=opts)
-    result["previous_voucher_number"] = previous["voucher_number"]
-    result["previous_voucher_id"] = previous["voucher_id"]
-    return result
+    return ResendResultView(**asdict(result), previous_voucher_number=previous["voucher_number"],
+                            previous_voucher_id=previous["voucher_id"])

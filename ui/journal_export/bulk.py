@@ -19,20 +19,20 @@ def bulk_tab(rt, companies: list[dict], company: dict | None) -> None:
     bulk_panel(rt, companies, company)
 
 
-def _summary(summary: dict) -> None:
-    sent, failed, skipped = (summary.get(k, 0) for k in ("sent", "failed", "skipped"))
-    kind = st.success if not failed else st.warning
-    kind(f"Done: **{sent}** sent, **{failed}** failed, **{skipped}** skipped.", icon=":material/summarize:")
-    results = [r for r in summary.get("results") or [] if r.get("outcome") in ("failed", "unknown", "skipped")]
+def _summary(summary: services.ExportSummaryView) -> None:
+    kind = st.success if not summary.failed else st.warning
+    kind(f"Done: **{summary.sent}** sent, **{summary.failed}** failed, **{summary.skipped}** skipped.",
+         icon=":material/summarize:")
+    results = [r for r in summary.results if r.outcome in ("failed", "unknown", "skipped")]
     if not results:
         return
     rows = []
     for r in results:
-        entry = find_entry(r.get("entry_id"))
+        entry = find_entry(r.entry_id)
         rows.append({
-            "run": f"{r.get('company') or ''} · {r.get('label') or ''}".strip(" ·"),
-            "outcome": str(r.get("outcome", "")).capitalize(),
-            "problem": entry.title if entry else (r.get("message") or ""),
+            "run": f"{r.company or ''} · {r.label or ''}".strip(" ·"),
+            "outcome": r.outcome.capitalize(),
+            "problem": entry.title if entry else (r.message or ""),
             "solution": entry.solution if entry else "",
         })
     st.markdown("**Runs not sent**")
@@ -74,17 +74,17 @@ def bulk_panel(rt, companies: list[dict], company: dict | None) -> None:
         st.rerun()  # the whole page, so the run tables and counts show the new states
 
 
-def _send(rt, chosen: list[str], total: int) -> dict | None:
+def _send(rt, chosen: list[str], total: int) -> services.ExportSummaryView | None:
     """Send the pending runs of ``chosen`` with a progress bar; the summary, or None when sending stopped."""
     with st.status(f"Sending {total} runs to Visma…", expanded=True) as status:
         bar = st.progress(0.0, text="Starting…")
 
         def draw(relay) -> None:
             of = relay.total or total or 1
-            last = relay.last.get("result") if isinstance(relay.last.get("result"), dict) else relay.last
+            last = relay.last.get("result")
             label = f"{relay.done} of {of}"
-            if isinstance(last, dict) and last.get("label"):
-                label += f" · {last.get('company', '')} {last['label']}: {last.get('outcome', '')}"
+            if isinstance(last, services.SendResultView) and last.label:
+                label += f" · {last.company or ''} {last.label}: {last.outcome}"
             bar.progress(min(1.0, relay.done / of), text=label)
 
         ok, result = try_service(
@@ -97,7 +97,6 @@ def _send(rt, chosen: list[str], total: int) -> dict | None:
             status.update(label="Sending stopped", state="error", expanded=True)
             return None
         bar.progress(1.0, text="Done")
-        failed = result.get("failed", 0)
-        status.update(label=f"Sent {result.get('sent', 0)}, failed {failed}, skipped {result.get('skipped', 0)}",
-                      state="error" if failed else "complete", expanded=False)
+        status.update(label=f"Sent {result.sent}, failed {result.failed}, skipped {result.skipped}",
+                      state="error" if result.failed else "complete", expanded=False)
     return result

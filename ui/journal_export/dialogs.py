@@ -59,15 +59,14 @@ def confirm_resend(rt, run: services.RunView) -> None:
         st.rerun()
 
 
-def _flash_send_result(run: services.RunView, result: dict | None) -> None:
-    result = result or {}
-    status = result.get("status", "sent")
+def _flash_send_result(run: services.RunView, result: services.SendResultView) -> None:
+    status = result.status or "sent"
     if status == "sent":
-        flash(f"{run.company} · {run.label} was sent: Visma voucher **{result.get('voucher_number') or '—'}**.",
+        flash(f"{run.company} · {run.label} was sent: Visma voucher **{result.voucher_number or '—'}**.",
               "success")
         flash("Journal entry sent", "toast")
     elif status == "failed":
-        flash(f"{run.company} · {run.label} was not accepted by Visma: {result.get('message') or ''}",
-              "error", entry_id=result.get("entry_id"))
+        flash(f"{run.company} · {run.label} was not accepted by Visma: {result.message or ''}",
+              "error", entry_id=result.entry_id)
     else:
         flash(f"{run.company} · {run.label}: {status.replace('_', ' ')}.", "info")
