@@ -14,7 +14,7 @@ from core.export import send as export
 from core.export import views
 from core.export.claims import LEASE
 from core.export.job import ExportOptions
-from core.export.voucher import export_marker
+from core.export.texts import export_marker
 from core.payroll.store import load_run_data
 from tests.core_fixtures import clock, rt  # noqa: F401
 from tests.export_fixtures import (

@@ -24,7 +24,8 @@ from core.db.engine import session_scope
 from core.db.models import AUTHORIZED, NEEDS_REAUTHORIZATION, SENT, PayrollRun
 from core.errors import ServiceError
 from core.export.job import _entry_of
-from core.export.voucher import JournalError, build_voucher, export_marker
+from core.export.texts import export_marker
+from core.export.voucher import JournalError, build_voucher
 from core.mappings.mappings import Chart, fetch_chart, load_context, load_run_context, store_chart
 from core.payroll.store import get_company, load_run_data, run_label
 from core.visma.client import VismaError

@@ -76,7 +76,8 @@ from core.export.job import ExportOptions, Sending, SendJob, _entry_of, _entry_o
 from core.export.job import ms_since as _ms
 from core.export.reconcile import after_unknown, lookup_taken_over, reconciled
 from core.export.results import ExportSummaryView, ResendResultView, SendResultView, summarize
-from core.export.voucher import JournalError, export_marker
+from core.export.texts import export_marker
+from core.export.voucher import JournalError
 from core.visma.client import VismaError
 
 __all__ = ["reconcile_stale", "resend_run", "send_pending", "send_run"]

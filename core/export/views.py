@@ -17,7 +17,8 @@ from sqlmodel import select
 from core.db.engine import session_scope
 from core.db.models import FAILED, ExportAttempt, PayrollCompany, PayrollRun
 from core.errors import ServiceError
-from core.export.voucher import JournalError, build_voucher, export_marker
+from core.export.texts import export_marker
+from core.export.voucher import JournalError, build_voucher
 from core.mappings.mappings import cached_chart, load_run_context
 from core.payroll.store import run_label
 from core.troubleshooting.troubleshooting import find_entry

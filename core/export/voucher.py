@@ -33,19 +33,16 @@ Errors the user can meet are `JournalError` with `.code` (the troubleshooting en
 from __future__ import annotations
 
 import calendar
-import hashlib
-import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 
 from core.errors import ServiceError
+from core.export.texts import MAX_MARKER, export_marker, transaction_text, voucher_text
 from core.payroll.types import JournalLine, PayrollRunData
 
 __all__ = [
-    "MAX_TRANSACTION_TEXT",
-    "MAX_VOUCHER_TEXT",
     "VOUCHER_TYPE_MANUAL",
     "Voucher",
     "VoucherRow",
@@ -57,9 +54,6 @@ __all__ = [
     "format_amount",
 ]
 
-MAX_TRANSACTION_TEXT = 60
-MAX_VOUCHER_TEXT = 1000
-MAX_MARKER = 60
 VOUCHER_TYPE_MANUAL = 2
 # Visma's VoucherRowApi caps amounts at 1e10 (2026 spec); larger is a data error, not a payroll.
 MAX_AMOUNT = Decimal("9999999999.99")
@@ -68,9 +62,6 @@ CENT = Decimal("0.01")
 HALF_CENT = Decimal("0.005")
 ZERO = Decimal(0)
 ZERO_CENTS = Decimal("0.00")
-_MARKER_PREFIX = "ELX-"
-_MARKER_END = "#"
-_MORE = " e.a."  # "en andere": more components than fit in the text
 
 
 class JournalError(ServiceError):
@@ -157,34 +148,6 @@ def format_amount(amount: Decimal) -> str:
     return sign + text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
-# --------------------------------------------------------------------------------------------------- marker
-
-
-def export_marker(run: PayrollRunData, *, generation: int = 0) -> str:
-    """A marker unique to this run (and to this export generation), e.g. "ELX-BAKKERIJ-VDM-202603-1-3f9a1c#".
-
-    Deterministic: the same run gives the same marker, so a send whose outcome is unknown can be looked up
-    in Visma. `generation` > 0 is for an explicit, recorded re-send, which must not be mistaken for the
-    first posting. The hash covers the full company code and the processing time, so a run that was
-    reprocessed in payroll under the same number gets a new marker. At most 60 characters, only
-    [A-Z0-9-] before the final "#", so it is safe inside an OData `contains(VoucherText, '…')` filter.
-    """
-    if generation < 0:
-        raise ValueError("generation must be 0 or more")
-    digest_source = "|".join(
-        [run.company_code, str(run.year), str(run.period), str(run.run_number), run.processed_at.isoformat(),
-         str(generation)]
-    )
-    digest = hashlib.sha256(digest_source.encode("utf-8")).hexdigest()[:6]
-    tail = f"-{run.year}{run.period:02d}-{run.run_number}" + (f"-G{generation}" if generation else "")
-    tail += f"-{digest}{_MARKER_END}"
-    code = re.sub(r"[^A-Z0-9-]+", "-", run.company_code.upper()).strip("-") or "RUN"
-    room = MAX_MARKER - len(_MARKER_PREFIX) - len(tail)
-    if room < 1:
-        raise ValueError("run number too long for a marker")
-    return f"{_MARKER_PREFIX}{code[:room].rstrip('-') or 'X'}{tail}"
-
-
 # --------------------------------------------------------------------------------------------------- balance
 
 
@@ -223,41 +186,6 @@ def _resolve_account(payroll_account: str, ledger_map: Mapping[str, int] | None)
     if key.isascii() and key.isdigit() and 0 < int(key) <= 9_999_999_999:
         return int(key)
     return None
-
-
-def _transaction_text(components: list[tuple[Decimal, str]], suffix: str, account: int) -> str:
-    """Component names, largest amount first, joined and cut at a name boundary within 60 characters."""
-    names: list[str] = []
-    seen: set[str] = set()
-    for _, name in sorted(components, key=lambda c: (-abs(c[0]), c[1])):
-        clean = " ".join(name.split())
-        if clean and clean not in seen:
-            seen.add(clean)
-            names.append(clean)
-    if not names:
-        names = [f"Rekening {account}"]
-    limit = MAX_TRANSACTION_TEXT - len(suffix)
-    text = ""
-    for i, name in enumerate(names):
-        candidate = name if not text else f"{text}, {name}"
-        more = _MORE if i < len(names) - 1 else ""
-        if len(candidate) + len(more) <= limit:
-            text = candidate
-            continue
-        if not text:  # the first name alone is too long: cut it
-            text = name[: limit - 1].rstrip() + "…"
-            return text + suffix
-        return text + _MORE + suffix
-    return text + suffix
-
-
-def _voucher_text(run: PayrollRunData, company_name: str | None, marker: str) -> str:
-    who = " ".join((company_name or run.company_code).split())
-    tail = f" {run.label} {marker}"
-    room = MAX_VOUCHER_TEXT - len("Loonjournaal ") - len(tail)
-    if len(who) > room:
-        who = who[: room - 1].rstrip() + "…"
-    return f"Loonjournaal {who}{tail}"
 
 
 def _last_day(year: int, month: int) -> date:
@@ -330,7 +258,7 @@ def build_voucher(
         )
     voucher = Voucher(
         voucher_date=_last_day(run.year, run.period),
-        voucher_text=_voucher_text(run, company_name, marker),
+        voucher_text=voucher_text(run, company_name, marker),
         rows=tuple(voucher_rows),
         marker=marker,
     )
@@ -453,7 +381,7 @@ def _side_rows(rows: Mapping[_RowKey, list], keys: list[_RowKey], amounts: list[
                 account_number=account,
                 debit=amount if side == "debit" else ZERO_CENTS,
                 credit=amount if side == "credit" else ZERO_CENTS,
-                transaction_text=_transaction_text(rows[(account, item)][1], suffix, account),
+                transaction_text=transaction_text(rows[(account, item)][1], suffix, account),
                 cost_center_item_id=item,
             )
         )
