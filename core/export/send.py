@@ -27,10 +27,14 @@ sent again only by an explicit `send_run`, or by `send_pending(include_failed=Tr
 repeating a refusal without a fix only hammers Visma. The worker also waits a growing backoff before retrying a
 transient failure (`core.export.claims.retry_due`).
 
+Code: one `core.export.job.SendJob` per run carries it through the sender's steps (refusals, build, claim, post);
+`core.export.reconcile` looks markers up and settles unknown outcomes; `core.export.results` holds what is returned.
+
 Bulk (`send_pending`): one task per payroll company (its runs in period order, so voucher numbers follow periods), a
 bounded thread pool (default 8), each thread with its own database sessions; one `VismaSession` per account; the
 Visma chart comes from the database cache (`core.mappings.mappings`), so a month-end run costs one Visma call per run.
-Pacing: ``POST /v2/vouchers`` is paced fleet-wide through the database (`core.visma.pacing.FleetRateLimiter`: at most
+Pacing, composed once by the runtime (`core.runtime.Runtime.visma`, `core.visma.pacing.paced_limiter`), not by the
+sender: ``POST /v2/vouchers`` is paced fleet-wide through the database (`core.visma.pacing.FleetRateLimiter`: at most
 570 a minute per OAuth client id, under Visma's 600, in any 60-second span, whatever the number of processes and
 machines on the database); every other call of the process shares one in-process `RateLimiter` per OAuth client id
 (570 a minute per URL). Should Visma still answer 429 (other calls, clocks far apart), that is safe: the client repeats
