@@ -67,11 +67,12 @@ def main() -> None:
                         help="serve the sandbox from a thread of this process (it then competes for the GIL)")
     args = parser.parse_args()
 
-    from core import services
+    from core.accounts import accounts
     from core.demo.constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
     from core.demo.login import login_and_consent
     from core.demo.payroll import generate_bulk
-    from core.export.send import ExportOptions, send_pending
+    from core.export.job import ExportOptions
+    from core.export.send import send_pending
     from core.mappings.companies import map_company
     from core.payroll.store import _write_batch
     from core.runtime import build_runtime
@@ -90,10 +91,10 @@ def main() -> None:
         rt = build_runtime(load_settings(env))
         companies = {c["name"]: c["id"] for c in httpx.get(f"{sb.url}/_sandbox/companies", timeout=10).json()}
         for name in HEALTHY:
-            services.create_account(rt, name, actor="bench")
-            url = services.start_authorization(rt, name, actor="bench")
+            accounts.create_account(rt, name, actor="bench")
+            url = accounts.start_authorization(rt, name, actor="bench")
             callback = login_and_consent(url, email=DEMO_USER_ALL_COMPANIES, password=DEMO_PASSWORD, company=name)
-            services.complete_authorization(rt, callback, actor="bench")
+            accounts.complete_authorization(rt, callback, actor="bench")
         t0 = time.perf_counter()
         for n, (company, runs) in enumerate(generate_bulk(args.companies, args.runs)):
             _write_batch(rt, company, runs, source="bench", actor="bench", skip_existing=True)
@@ -110,7 +111,7 @@ def main() -> None:
 
         stats = httpx.get(f"{sb.url}/_sandbox/stats", timeout=10).json()
         calls = sum(stats["api_calls"].values())
-        exported = summary["sent"]
+        exported = summary.sent
         rate_per_minute = 600
         latency_floor = calls * args.latency_ms / 1000 / args.concurrency
         rate_floor = calls / rate_per_minute * 60
@@ -122,8 +123,8 @@ def main() -> None:
     print(f"companies {args.companies} × {args.runs} pending run(s), latency {args.latency_ms} ms, "
           f"concurrency {args.concurrency}, sandbox {'in this process' if args.in_process_sandbox else 'own process'} "
           f"(setup {setup:.1f} s, not timed)")
-    print(f"exported {exported} (failed {summary['failed']}, unknown {summary['unknown']}, "
-          f"skipped {summary['skipped']}), vouchers created in Visma {stats['vouchers_created']}")
+    print(f"exported {exported} (failed {summary.failed}, unknown {summary.unknown}, "
+          f"skipped {summary.skipped}), vouchers created in Visma {stats['vouchers_created']}")
     print(f"Visma calls {calls} {stats['api_calls']} → {calls / max(exported, 1):.3f} calls per exported run")
     print(f"wall {wall:.2f} s · latency floor {latency_floor:.2f} s · rate floor {rate_floor:.2f} s "
           f"(600/min) · floor {floor:.2f} s · wall/floor {wall / floor:.3f} · "

@@ -16,6 +16,9 @@ from sqlalchemy.engine import Engine
 from core.db.crypto import TokenCipher, resolve_encryption_key
 from core.db.engine import make_engine, migrate
 from core.settings import PRODUCTION_IDENTITY_URL, Settings, load_settings
+from core.visma.client import VismaClient
+from core.visma.oauth import VismaOAuth
+from core.visma.pacing import paced_limiter
 
 
 def default_actor() -> str:
@@ -40,18 +43,15 @@ class Runtime:
 
     @cached_property
     def visma(self):
-        """The eAccounting API client (one connection pool per process)."""
-        from core.visma.client import VismaClient
-
-        client = VismaClient(self.settings.api_url)
+        """The eAccounting API client (one connection pool per process), paced from its first call: voucher POSTs
+        fleet-wide through the database, every other call through the process's bucket for this OAuth client id."""
+        client = VismaClient(self.settings.api_url, rate_limiter=paced_limiter(self.engine, self.settings.client_id))
         self._closers.append(client.close)
         return client
 
     @cached_property
     def oauth(self):
         """The Visma identity server client (Authlib)."""
-        from core.visma.oauth import VismaOAuth
-
         client = VismaOAuth(self.settings)
         self._closers.append(client.close)
         return client

@@ -48,11 +48,22 @@ from core.mappings.views import LedgerMappingRow as LedgerMappingRow
 from core.mappings.views import MappingView as MappingView
 
 # --- export
+from core.export.job import ExportOptions as ExportOptions
 from core.export.preflight import preflight_company as preflight_company
 from core.export.preflight import preflight_run as preflight_run
 from core.export.send import resend_run as resend_run
 from core.export.send import send_pending as send_pending
 from core.export.send import send_run as send_run
+from core.export.results import ExportSummaryView as ExportSummaryView
+from core.export.results import ResendResultView as ResendResultView
+from core.export.results import SendResultView as SendResultView
+from core.export.results import summarize as summarize
+from core.export.support import support_bundle as support_bundle
+from core.export.views import AttemptView as AttemptView
+from core.export.views import CompanyAttemptView as CompanyAttemptView
+from core.export.views import PreviewRowView as PreviewRowView
+from core.export.views import PreviewView as PreviewView
+from core.export.views import RunView as RunView
 from core.export.views import company_status_grid as company_status_grid
 from core.export.views import export_counts_by_period as export_counts_by_period
 from core.export.views import export_history as export_history
@@ -61,7 +72,7 @@ from core.export.views import list_runs as list_runs
 from core.export.views import preview_run as preview_run
 from core.export.views import recent_failures as recent_failures
 from core.export.views import run_history as run_history
-from core.export.views import support_bundle as support_bundle
+from core.export.worker import run_worker as run_worker
 
 # --- the status vocabulary (labels, colours, marks, logos of statuses and severities)
 from core.status import ACCOUNT_STATUS_LOOKS as ACCOUNT_STATUS_LOOKS

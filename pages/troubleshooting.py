@@ -262,16 +262,16 @@ with tabs["Support bundle"]:
     if _is_open("Support bundle"):
         failed = list(service_call(cached_failed_runs, rt, db_key(rt)) or [])
         if linked_run and str(linked_run).isdigit():
-            failed.sort(key=lambda r: r["id"] != int(linked_run))
+            failed.sort(key=lambda r: r.id != int(linked_run))
         if not failed:
             st.success("No failed export: there is nothing to bundle.", icon=":material/task_alt:")
         else:
-            runs = {r["id"]: r for r in failed}
+            runs = {r.id: r for r in failed}
             run_id = st.selectbox(
                 "Failed run",
                 list(runs),
-                format_func=lambda i: f"{runs[i]['company']} · {period_label(runs[i]['year'], runs[i]['period'])} "
-                f"run {runs[i]['run_number']} · {runs[i].get('error_entry_id') or 'unrecognised'}",
+                format_func=lambda i: f"{runs[i].company} · {period_label(runs[i].year, runs[i].period)} "
+                f"run {runs[i].run_number} · {runs[i].error_entry_id or 'unrecognised'}",
                 key="ts_bundle_run",
             )
             st.caption("The bundle holds the voucher that was sent, Visma's response and ErrorId, the mapping and the "
@@ -287,14 +287,14 @@ with tabs["Support bundle"]:
                 st.download_button(
                     "Download support bundle (JSON)",
                     data=bundle_bytes(data),
-                    file_name=f"support-bundle-{run['company_code']}-{period_label(run['year'], run['period'])}"
-                    f"-run{run['run_number']}.json",
+                    file_name=f"support-bundle-{run.company_code}-{period_label(run.year, run.period)}"
+                    f"-run{run.run_number}.json",
                     mime="application/json",
                     key="ts_bundle_download",
                     type="primary",
                     icon=":material/download:",
                 )
-                entry_id = data.get("entry_id") or run.get("error_entry_id")
+                entry_id = data.get("entry_id") or run.error_entry_id
                 if entry_id:
                     show_entry(entry_id)
                 with st.expander("What the bundle contains"):

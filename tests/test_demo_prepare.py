@@ -18,7 +18,7 @@ def test_embedded_demo_loads_payroll_once(rt):  # noqa: F811
 
     runs = list_runs(rt)
     assert len(runs) == 12 * len(list_payroll_companies(rt))
-    assert all(r["processed_at"] <= utcnow().isoformat() for r in runs)  # a live demo shows no run dated in the future
+    assert all(r.processed_at <= utcnow().isoformat() for r in runs)  # a live demo shows no run dated in the future
     assert demo.prepare_demo(embedded) is None  # already there: nothing added, nothing reset
 
 

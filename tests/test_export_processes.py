@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from core.db.engine import session_scope
 from core.db.models import ExportAttempt, PayrollRun
 from core.export import send as export
+from core.export import views
+from core.export.claims import LEASE
 from core.export.worker import run_once
 from tests.core_fixtures import clock, rt, runtime_env  # noqa: F401
 from tests.export_fixtures import (
@@ -91,7 +93,7 @@ def test_two_processes_contend_for_the_same_runs_and_each_is_posted_once(rt, san
     assert api_calls(sandbox.url)["api_calls"].get("POST /v2/vouchers") == len(s.run_ids)
     counts = marker_counts(sandbox.url, s.visma_company_id)
     assert len(counts) == len(s.run_ids) and set(counts.values()) == {1}
-    assert [r["status"] for r in export.list_runs(rt)] == ["sent"] * len(s.run_ids)
+    assert [r.status for r in views.list_runs(rt)] == ["sent"] * len(s.run_ids)
     assert sum(r["outcome"] == "reconciled" for h in handled for r in h.values()) == 1
 
 
@@ -121,7 +123,7 @@ def test_two_workers_at_once_send_automatic_runs_once_and_leave_manual_ones(rt, 
     # Automatic sending is per mapping: the manual company's runs were not touched.
     assert sandbox_vouchers(sandbox.url, manual.visma_company_id) == []
     assert not {r["run_id"] for h in handled for r in h.values()} & set(manual.run_ids)
-    statuses = {r["id"]: r["status"] for r in export.list_runs(rt)}
+    statuses = {r.id: r.status for r in views.list_runs(rt)}
     assert [statuses[i] for i in auto.run_ids] == ["sent"] * len(auto.run_ids)
     assert [statuses[i] for i in manual.run_ids] == ["not_sent"] * len(manual.run_ids)
 
@@ -161,25 +163,25 @@ def test_sender_killed_mid_post_is_recovered_by_reconciliation(rt, sandbox, data
     set_faults(sandbox.url, s.visma_company_id, latency_ms=0)
     run = _run(rt, killed)
     assert run.status == "sending" and run.claimed_by and run.voucher_id is None
-    assert export.run_history(rt, killed) == []  # the process died before it could write its attempt
+    assert views.run_history(rt, killed) == []  # the process died before it could write its attempt
 
     # Within the lease the dead sender's claim is respected: no look-up, no POST, by anyone.
     reset_stats(sandbox.url)
     early = run_once(rt, actor=ACTOR)
-    assert killed not in {r["run_id"] for r in early["results"]}
+    assert killed not in {r.run_id for r in early.results}
     assert sum(api_calls(sandbox.url)["api_calls"].values()) == 0
     assert _run(rt, other).status == "not_sent"  # not automatic: the worker leaves it; bulk sends it below
 
     # After the lease the worker takes the stale claim over and reconciles: found in Visma → sent, not re-posted.
-    clock.advance(export.LEASE.total_seconds() + 1, sandbox=False)
+    clock.advance(LEASE.total_seconds() + 1, sandbox=False)
     reset_stats(sandbox.url)
     late = run_once(rt, actor=ACTOR)
-    outcome = {r["run_id"]: r["outcome"] for r in late["results"]}
+    outcome = {r.run_id: r.outcome for r in late.results}
     assert outcome == {killed: "reconciled"}
     assert api_calls(sandbox.url)["api_calls"].get("POST /v2/vouchers", 0) == 0
     run = _run(rt, killed)
     vouchers = sandbox_vouchers(sandbox.url, s.visma_company_id)
     assert run.status == "sent" and [v["Id"] for v in vouchers] == [run.voucher_id]
-    assert [(h["kind"], h["outcome"]) for h in export.run_history(rt, killed)] == [("reconcile", "reconciled")]
-    assert export.send_pending(rt, actor=ACTOR)["sent"] == 1
+    assert [(h.kind, h.outcome) for h in views.run_history(rt, killed)] == [("reconcile", "reconciled")]
+    assert export.send_pending(rt, actor=ACTOR).sent == 1
     assert set(marker_counts(sandbox.url, s.visma_company_id).values()) == {1}

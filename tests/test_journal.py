@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 
 from core.demo.payroll import DEMO_COMPANIES, demo_runs, generate_bulk
 from core.errors import ServiceError
+from core.export.texts import MAX_TRANSACTION_TEXT, MAX_VOUCHER_TEXT
 from core.export.voucher import (
-    MAX_TRANSACTION_TEXT,
-    MAX_VOUCHER_TEXT,
     JournalError,
     Voucher,
     VoucherRow,

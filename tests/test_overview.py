@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 
 from core.db.models import Account, PayrollCompany, PayrollRun
-from core.export.send import list_runs, recent_failures
+from core.export.views import list_runs, recent_failures
 from core.overview import overview
 from core.payroll.store import list_payroll_companies
 
@@ -108,12 +108,12 @@ def test_get_run_is_one_row_of_list_runs_and_explains_a_missing_run(engine):
 
     ids = _runs(engine, [("B", 2026, 1, 1, "sent"), ("B", 2026, 2, 1, "failed"), ("A", 2026, 2, 1, "not_sent")])
     rt = SimpleNamespace(engine=engine)
-    by_id = {r["id"]: r for r in services.list_runs(rt)}
+    by_id = {r.id: r for r in services.list_runs(rt)}
     for run_id in ids.values():
         assert services.get_run(rt, run_id) == by_id[run_id]
     run = services.get_run(rt, ids[("B", 2026, 2, 1)])
-    assert (run["company_code"], run["label"], run["status"], run["total_debit"]) == (
-        "B", by_id[run["id"]]["label"], "failed", "12.50")
+    assert (run.company_code, run.label, run.status, run.total_debit) == (
+        "B", by_id[run.id].label, "failed", Decimal("12.50"))
     with pytest.raises(ServiceError) as err:
         services.get_run(rt, max(ids.values()) + 1000)
     assert err.value.code == "run-unknown"

@@ -24,10 +24,10 @@ def open_run(run_id: int):
     return at
 
 
-def runs_of(rt, code=BAKKERIJ_CODE) -> dict[int, dict]:
+def runs_of(rt, code=BAKKERIJ_CODE) -> dict:
     from core import services
 
-    return {r["id"]: r for r in services.list_runs(rt, company_code=code)}
+    return {r.id: r for r in services.list_runs(rt, company_code=code)}
 
 
 def test_empty_state_offers_import(app_env):
@@ -91,7 +91,7 @@ def test_send_one_run_after_confirming(rt, mapped):
     at.button(key="je_confirm_send").click().run()
     assert not at.exception
     run = runs_of(rt)[mapped.run_ids[0]]
-    assert run["status"] == "sent" and run["voucher_number"]
+    assert run.status == "sent" and run.voucher_number
     assert "was sent: Visma voucher" in all_text(at)
 
 
@@ -101,7 +101,7 @@ def test_send_failure_shows_entry(rt, mapped):
     at.button(key=f"je_send_{mapped.run_ids[0]}").click().run()
     at.button(key="je_confirm_send").click().run()
     assert not at.exception
-    assert runs_of(rt)[mapped.run_ids[0]]["status"] == "failed"
+    assert runs_of(rt)[mapped.run_ids[0]].status == "failed"
     text = all_text(at)
     assert "was not accepted by Visma" in text
     assert "Deselect the setting 'default company'." in text
@@ -113,7 +113,7 @@ def test_failed_run_sent_again_after_the_fix(rt, with_failure):
     at.button(key=f"je_send_{failed_id}").click().run()
     at.button(key="je_confirm_send").click().run()
     assert not at.exception
-    assert runs_of(rt)[failed_id]["status"] == "sent"
+    assert runs_of(rt)[failed_id].status == "sent"
 
 
 def test_cancel_closes_the_confirmation(rt, mapped):
@@ -122,22 +122,22 @@ def test_cancel_closes_the_confirmation(rt, mapped):
     at.button(key="je_cancel_send").click().run()
     assert not at.exception
     assert not [b for b in at.button if b.key == "je_confirm_send"]
-    assert runs_of(rt)[mapped.run_ids[0]]["status"] == "not_sent"
+    assert runs_of(rt)[mapped.run_ids[0]].status == "not_sent"
 
 
 def test_resend_needs_a_reason(rt, with_failure):
     sent_id = with_failure.run_ids[0]
-    before = runs_of(rt)[sent_id]["voucher_number"]
+    before = runs_of(rt)[sent_id].voucher_number
     at = open_run(sent_id)
     at.button(key=f"je_resend_{sent_id}").click().run()
     at.button(key="je_confirm_resend").click().run()
     assert "Say why the run is sent again" in all_text(at)
-    assert runs_of(rt)[sent_id]["voucher_number"] == before
+    assert runs_of(rt)[sent_id].voucher_number == before
     at.text_area(key="je_resend_reason").set_value("voucher reversed in Visma after a correction")
     at.button(key="je_confirm_resend").click().run()
     assert not at.exception
     after = runs_of(rt)[sent_id]
-    assert after["status"] == "sent" and after["voucher_number"] != before
+    assert after.status == "sent" and after.voucher_number != before
 
 
 def test_bulk_send_with_progress_and_summary(rt, with_failure):
@@ -147,7 +147,7 @@ def test_bulk_send_with_progress_and_summary(rt, with_failure):
     at.button(key="je_bulk_send").click().run()
     assert not at.exception
     assert "Done: **1** sent, **0** failed" in all_text(at)
-    statuses = [r["status"] for r in runs_of(rt).values()]
+    statuses = [r.status for r in runs_of(rt).values()]
     assert statuses.count("sent") == 2 and statuses.count("failed") == 1
 
 
@@ -187,7 +187,7 @@ def test_import_file_with_report(rt, app_env):
     upload(at, "journal.csv", GOOD_CSV)
     assert any("journal.csv: imported 1 run(s)" in s.value for s in at.success)
     assert not at.error
-    assert [r["label"] for r in services.list_runs(rt, company_code="NEW-CO")] == ["2026-03 run 1"]
+    assert [r.label for r in services.list_runs(rt, company_code="NEW-CO")] == ["2026-03 run 1"]
     # the same file again: the run exists, nothing is imported twice and the report says why
     upload(at, "journal.csv", GOOD_CSV)
     assert any("nothing was imported" in e.value for e in at.error)

@@ -156,7 +156,7 @@ def test_live_diagnosis_shows_failures_the_check_cannot_see(rt, mapped):
     from tests.page_fixtures import ACTOR, set_state
 
     set_state(rt, "Bakkerij De Gouden Korst B.V.", "ledger_empty")
-    assert services.send_run(rt, mapped.run_ids[0], actor=ACTOR)["status"] == "failed"
+    assert services.send_run(rt, mapped.run_ids[0], actor=ACTOR).status == "failed"
     at = open_page(PAGE)
     open_tab(at, "Diagnose a mapping")
     at.button(key="ts_preflight_run").click().run()

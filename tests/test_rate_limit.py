@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core.db.engine import make_engine
+from core.db.engine import make_engine, session_scope
 from core.db.models import RateLimitSlot
 from core.export import send as export
 from core.visma.client import RateLimiter
@@ -150,16 +150,53 @@ def test_two_processes_never_admit_more_than_the_limit_in_any_window(database_ur
 
 
 def test_export_posts_vouchers_through_the_fleet_limiter(rt, sandbox):  # noqa: F811
-    rt.visma.rate_limiter = None
-    limiter = export.shared_rate_limiter(rt)
+    limiter = rt.visma.rate_limiter
     assert isinstance(limiter, PacedLimiter) and isinstance(limiter.local, RateLimiter)
     assert limiter.fleet.engine is rt.engine and limiter.fleet.limit == 570 and limiter.fleet.window == 60
     s = setup_company(rt, periods=(1, 2))
     for run_id in s.run_ids:
-        assert export.send_run(rt, run_id, actor=ACTOR)["outcome"] == "sent"
+        assert export.send_run(rt, run_id, actor=ACTOR).outcome == "sent"
     with rt.engine.connect() as conn:
         rows = conn.execute(sa.select(RateLimitSlot.path_key, sa.func.sum(RateLimitSlot.used))
                             .where(RateLimitSlot.client_id == rt.settings.client_id,
                                    RateLimitSlot.bucket_start_ms >= 0)
                             .group_by(RateLimitSlot.path_key)).all()
     assert dict(rows) == {"POST /vouchers": 2}  # GETs (chart, fiscal years) stay on the in-process bucket
+
+
+class _Recording:
+    """Passes every call on to the real bucket and remembers its key."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.keys: list = []
+
+    def acquire(self, key=None) -> float:
+        self.keys.append(key)
+        return self.inner.acquire(key)
+
+
+def test_a_get_before_any_export_is_paced_like_one_after(rt, sandbox):  # noqa: F811
+    """The runtime builds its Visma client paced: nothing an export does changes how (or whether) a GET is paced."""
+    from core.accounts.sessions import visma_session
+    from core.export.context import load_run_context
+
+    limiter = rt.visma.rate_limiter
+    assert isinstance(limiter, PacedLimiter) and isinstance(limiter.local, RateLimiter)
+    limiter.local = recording = _Recording(limiter.local)
+    s = setup_company(rt, periods=(1,))
+    with session_scope(rt.engine) as session:
+        account_id = load_run_context(session, s.run_ids[0])[2].account_id
+    vs = visma_session(rt, account_id)
+    year = vs.fiscal_years()[0].id
+
+    def paced_keys_of_a_lookup() -> list:
+        recording.keys.clear()
+        vs.find_vouchers_by_text(year, "no such marker")  # an uncached GET
+        return list(recording.keys)
+
+    before = paced_keys_of_a_lookup()  # before any export in this runtime
+    assert before and all(k[0] == "GET" for k in before)
+    assert export.send_run(rt, s.run_ids[0], actor=ACTOR).outcome == "sent"
+    assert rt.visma.rate_limiter is limiter and limiter.local is recording  # the export installed nothing
+    assert paced_keys_of_a_lookup() == before

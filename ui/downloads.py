@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
 
+from core import services
 
-def history_csv(rows: Iterable[Mapping[str, Any]]) -> bytes:
+
+def history_csv(rows: Iterable[services.CompanyAttemptView]) -> bytes:
     """The export history as CSV (UTF-8 with BOM so Excel opens accents correctly)."""
-    frame = pd.DataFrame(list(rows))
+    frame = pd.DataFrame([asdict(r) for r in rows])
     return frame.to_csv(index=False).encode("utf-8-sig")
 
 

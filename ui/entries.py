@@ -74,8 +74,8 @@ def show_failed_sends(rt, company_code: str, findings: list[dict]) -> None:
     seen = {f.get("entry_id") for f in findings if f.get("entry_id")}
     causes: dict[str | None, int] = {}
     for run in failed:
-        if run.get("error_entry_id") not in seen:
-            causes[run.get("error_entry_id")] = causes.get(run.get("error_entry_id"), 0) + 1
+        if run.error_entry_id not in seen:
+            causes[run.error_entry_id] = causes.get(run.error_entry_id, 0) + 1
     if not causes:
         return
     total = sum(causes.values())

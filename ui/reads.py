@@ -43,7 +43,7 @@ def catalogue_frame() -> pd.DataFrame:
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=64)
-def cached_runs(_rt, db: str, company_code: str | None) -> list[dict]:
+def cached_runs(_rt, db: str, company_code: str | None) -> list[services.RunView]:
     return services.list_runs(_rt, company_code=company_code)
 
 
@@ -73,7 +73,7 @@ def cached_recent_failures(_rt, db: str) -> list[dict]:
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=8)
-def cached_failed_runs(_rt, db: str, limit: int = 500) -> list[dict]:
+def cached_failed_runs(_rt, db: str, limit: int = 500) -> list[services.RunView]:
     """Failed runs only (filtered in the database), for pickers that must stay small at a bureau's size."""
     return services.list_runs(_rt, status="failed", limit=limit)
 

@@ -44,14 +44,14 @@ def companies_list(as_json: JsonOption = False) -> None:
     emit(services.list_payroll_companies(get_runtime()), as_json, _companies_human)
 
 
-def _runs_human(rows: list[dict]) -> str:
+def _runs_human(rows: list[services.RunView]) -> str:
     if not rows:
         return "No runs."
     lines = [f"{'ID':>6}  {'COMPANY':<22} {'RUN':<14} {'STATUS':<9} {'VOUCHER':<10} NOTE"]
     for r in rows:
-        note = f"[{r['error_entry_id']}]" if r.get("error_entry_id") else ""
-        lines.append(f"{r['id']:>6}  {r['company_code']:<22} {r['label']:<14} {r['status']:<9} "
-                     f"{r['voucher_number'] or '-':<10} {note}")
+        note = f"[{r.error_entry_id}]" if r.error_entry_id else ""
+        lines.append(f"{r.id:>6}  {r.company_code:<22} {r.label:<14} {r.status:<9} "
+                     f"{r.voucher_number or '-':<10} {note}")
     return "\n".join(lines)
 
 
@@ -63,9 +63,7 @@ def runs_list(
     as_json: JsonOption = False,
 ) -> None:
     """List runs with their export status and Visma voucher number."""
-    from core.export.send import list_runs
-
-    emit(list_runs(get_runtime(), company_code=company, status=status), as_json, _runs_human)
+    emit(services.list_runs(get_runtime(), company_code=company, status=status), as_json, _runs_human)
 
 
 def _map(
@@ -90,22 +88,18 @@ def _preview(
     run: Annotated[int, typer.Argument(help="Run id (see `runs list`).")], as_json: JsonOption = False
 ) -> None:
     """Show the voucher a run becomes (nothing is sent)."""
-    from core.export.send import preview_run
 
-    def human(p: dict) -> str:
-        lines = [f"{p['voucher_date']}  {p['voucher_text']}"]
-        for r in p["rows"]:
-            cc = f" [{r['cost_center']}]" if r["cost_center"] else ""
-            lines.append(f"  {r['account_number']:>6} {(r['account_name'] or ''):<28} {r['debit']:>12} "
-                         f"{r['credit']:>12}  {r['transaction_text']}{cc}")
-        lines.append(f"  {'total':>35} {p['total_debit']:>12} {p['total_credit']:>12}  "
-                     + ("balanced" if p["balanced"] else "NOT BALANCED"))
+    def human(p: services.PreviewView) -> str:
+        lines = [f"{p.voucher_date}  {p.voucher_text}"]
+        for r in p.rows:
+            cc = f" [{r.cost_center}]" if r.cost_center else ""
+            lines.append(f"  {r.account_number:>6} {(r.account_name or ''):<28} {r.debit:>12} "
+                         f"{r.credit:>12}  {r.transaction_text}{cc}")
+        lines.append(f"  {'total':>35} {p.total_debit:>12} {p.total_credit:>12}  "
+                     + ("balanced" if p.balanced else "NOT BALANCED"))
         return "\n".join(lines)
 
-    result = preview_run(get_runtime(), run)
-    if not as_json:
-        result.pop("body", None)
-    emit(result, as_json, human)
+    emit(services.preview_run(get_runtime(), run), as_json, human)
 
 
 def _preflight(
@@ -114,12 +108,10 @@ def _preflight(
     as_json: JsonOption = False,
 ) -> None:
     """Dry-run a run (or a company's waiting runs) against live Visma data; nothing is written."""
-    from core.export.preflight import preflight_company, preflight_run
-
     if run is None and not company:
         fail("Name a run id or --company CODE.", as_json=as_json, code="usage")
     rt = get_runtime()
-    findings = preflight_run(rt, run) if run is not None else preflight_company(rt, company)
+    findings = services.preflight_run(rt, run) if run is not None else services.preflight_company(rt, company)
 
     def human(rows: list[dict]) -> str:
         marks = {"ok": "ok  ", "warning": "warn", "error": "FAIL"}
@@ -131,15 +123,14 @@ def _preflight(
         raise typer.Exit(1)
 
 
-def _summary_human(summary: dict) -> str:
+def _summary_human(summary: services.ExportSummaryView) -> str:
     lines = []
-    for r in summary["results"]:
-        voucher = f" voucher {r['voucher_number']}" if r.get("voucher_number") else ""
-        entry = f" [{r['entry_id']}]" if r.get("entry_id") else ""
-        lines.append(f"{r.get('run_id') or '-':>6} {r.get('company') or '':<22} {r.get('label') or '':<14} "
-                     f"{r['outcome']}{voucher}{entry}" + (f" — {r['message']}" if r["outcome"] != "sent" else ""))
-    lines.append(f"sent {summary['sent']}, failed {summary['failed']}, unknown {summary.get('unknown', 0)}, "
-                 f"skipped {summary['skipped']}")
+    for r in summary.results:
+        voucher = f" voucher {r.voucher_number}" if r.voucher_number else ""
+        entry = f" [{r.entry_id}]" if r.entry_id else ""
+        lines.append(f"{r.run_id or '-':>6} {r.company or '':<22} {r.label or '':<14} "
+                     f"{r.outcome}{voucher}{entry}" + (f" — {r.message}" if r.outcome != "sent" else ""))
+    lines.append(f"sent {summary.sent}, failed {summary.failed}, unknown {summary.unknown}, skipped {summary.skipped}")
     return "\n".join(lines)
 
 
@@ -152,22 +143,21 @@ def _export(
     as_json: JsonOption = False,
 ) -> None:
     """Send one run, or every pending run, to Visma (exactly once)."""
-    from core.export.send import ExportOptions, send_pending, send_run, summarize
-
     if (run is None) == (not pending):
         fail("Name one run id, or --pending (not both).", as_json=as_json, code="usage")
     rt = get_runtime()
     if run is not None:
-        summary = summarize([send_run(rt, run, actor=actor())])
+        summary = services.summarize([services.send_run(rt, run, actor=actor())])
     else:
-        def progress(done: int, total: int, result: dict) -> None:
+        def progress(done: int, total: int, result: services.SendResultView) -> None:
             if not as_json:
-                typer.echo(f"[{done}/{total}] run {result.get('run_id')} {result.get('outcome')}", err=True)
+                typer.echo(f"[{done}/{total}] run {result.run_id} {result.outcome}", err=True)
 
-        summary = send_pending(rt, company_codes=company or None, actor=actor(), progress=progress,
-                               include_failed=retry_failed, options=ExportOptions(concurrency=concurrency))
+        summary = services.send_pending(rt, company_codes=company or None, actor=actor(), progress=progress,
+                                        include_failed=retry_failed,
+                                        options=services.ExportOptions(concurrency=concurrency))
     emit(summary, as_json, _summary_human)
-    if summary["failed"] or summary.get("unknown"):
+    if summary.failed or summary.unknown:
         raise typer.Exit(1)
 
 
@@ -177,12 +167,10 @@ def _resend(
     as_json: JsonOption = False,
 ) -> None:
     """Post a sent run again on purpose (new marker; the reason is audited)."""
-    from core.export.send import resend_run, summarize
-
-    result = resend_run(get_runtime(), run, reason=reason, actor=actor())
-    summary = summarize([result])
+    result = services.resend_run(get_runtime(), run, reason=reason, actor=actor())
+    summary = services.summarize([result])
     emit(summary, as_json, _summary_human)
-    if summary["failed"] or summary.get("unknown"):
+    if summary.failed or summary.unknown:
         raise typer.Exit(1)
 
 
@@ -192,10 +180,8 @@ def _worker(
     as_json: JsonOption = False,
 ) -> None:
     """Send the pending runs of mappings with automatic sending on; loop until SIGINT/SIGTERM."""
-    from core.export.worker import run_worker
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    totals = run_worker(get_runtime(), actor=actor(), once=once, interval=interval,
+    totals = services.run_worker(get_runtime(), actor=actor(), once=once, interval=interval,
                         echo=None if as_json else typer.echo)
     emit(totals, as_json, lambda t: f"worker stopped after {t['rounds']} round(s): sent {t['sent']}, "
                                     f"failed {t['failed']}, unknown {t['unknown']}")

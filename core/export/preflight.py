@@ -19,13 +19,17 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from core.accounts.sessions import visma_session
 from core.db.engine import session_scope
 from core.db.models import AUTHORIZED, NEEDS_REAUTHORIZATION, SENT, PayrollRun
 from core.errors import ServiceError
 from core.export.context import load_context, load_run_context
-from core.export.voucher import JournalError, build_voucher, export_marker
+from core.export.job import _entry_of
+from core.export.texts import export_marker
+from core.export.voucher import JournalError, build_voucher
 from core.mappings.chart import Chart, fetch_chart, store_chart
 from core.payroll.store import get_company, load_run_data, run_label
+from core.visma.client import VismaError
 
 __all__ = ["preflight_company", "preflight_run"]
 
@@ -37,8 +41,6 @@ def _finding(severity: str, entry_id: str | None, message: str, detail: str | No
 
 
 def _visma_finding(err, check: str, what: str) -> dict:
-    from core.export.send import _entry_of
-
     return _finding(ERROR, _entry_of(err), f"{what}: {err.message}", str(err), check=check)
 
 
@@ -54,9 +56,6 @@ class _Live:
         self.chart: Chart | None = None
 
     def load(self) -> bool:
-        from core.accounts.sessions import visma_session
-        from core.visma.client import VismaError
-
         ctx = self.ctx
         if ctx.mapping_id is None:
             self.findings.append(_finding(ERROR, "company-not-mapped", f"{ctx.company_name} is not mapped to a Visma "

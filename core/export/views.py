@@ -7,7 +7,7 @@ mapping and the catalogue entry — what support needs, nothing that opens an ac
 
 from __future__ import annotations
 
-import json
+from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -15,12 +15,14 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from core.db.engine import session_scope
-from core.db.models import FAILED, Account, AuditEvent, ExportAttempt, PayrollCompany, PayrollRun
+from core.db.models import FAILED, ExportAttempt, PayrollCompany, PayrollRun
 from core.errors import ServiceError
-from core.export.context import load_context, load_run_context
-from core.export.voucher import JournalError, build_voucher, export_marker
+from core.export.context import load_run_context
+from core.export.texts import export_marker
+from core.export.voucher import JournalError, build_voucher
 from core.mappings.chart import cached_chart
 from core.payroll.store import run_label
+from core.troubleshooting.troubleshooting import find_entry
 
 __all__ = [
     "company_status_grid",
@@ -31,16 +33,111 @@ __all__ = [
     "preview_run",
     "recent_failures",
     "run_history",
-    "support_bundle",
+    "AttemptView",
+    "CompanyAttemptView",
+    "PreviewRowView",
+    "PreviewView",
+    "RunView",
 ]
 
 
-def _money(value) -> str:
-    return str(Decimal(value).quantize(Decimal("0.01"))) if value is not None else "0.00"
+CENT = Decimal("0.01")
 
 
-def _iso(value) -> str | None:
+def money(value) -> Decimal:
+    """An amount to the cent (``0.00`` when missing): what the views return and the CLI prints as ``"12.50"``."""
+    return Decimal(value).quantize(CENT) if value is not None else Decimal("0.00")
+
+
+def iso(value) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+# ------------------------------------------------------------------------------------------------ read models
+# Field names are the CLI's ``--json`` field names, in the order it prints them. Times are ISO 8601 strings as
+# stored (naive UTC), as the CLI has always printed them.
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    """One payroll run with its export state (a row of ``runs list``)."""
+
+    id: int
+    company: str
+    company_code: str
+    year: int
+    period: int
+    run_number: int
+    label: str
+    processed_at: str | None
+    status: str
+    voucher_number: str | None
+    voucher_id: str | None
+    error_entry_id: str | None
+    error_message: str | None
+    attempt_count: int
+    sent_at: str | None
+    total_debit: Decimal
+    line_count: int
+    claimed_by: str | None
+    claimed_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptView:
+    """One export attempt of a run (post, reconcile, lookup or build), oldest first in a run's history."""
+
+    id: int
+    run_id: int
+    generation: int
+    started_at: str | None
+    duration_ms: int | None
+    actor: str
+    kind: str
+    outcome: str
+    http_status: int | None
+    visma_error_code: str | None
+    visma_error_id: str | None
+    error_message: str | None
+    entry_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyAttemptView(AttemptView):
+    """An attempt in the export history across runs: with the company and the run it belongs to."""
+
+    company_code: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewRowView:
+    account_number: int
+    account_name: str | None
+    debit: Decimal
+    credit: Decimal
+    transaction_text: str
+    cost_center: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewView:
+    """The voucher a run would become, with its rows and the JSON body Visma would get; nothing is sent."""
+
+    run_id: int
+    company: str
+    company_code: str
+    label: str
+    status: str
+    voucher_date: date
+    voucher_text: str
+    marker: str
+    rows: tuple[PreviewRowView, ...]
+    total_debit: Decimal
+    total_credit: Decimal
+    balanced: bool
+    line_count: int
+    body: dict
 
 
 _RUN_COLUMNS = (
@@ -52,20 +149,21 @@ _RUN_COLUMNS = (
 )
 
 
-def _run_row(r) -> dict:
-    """One row of ``_RUN_COLUMNS`` as the dict ``list_runs`` and ``get_run`` return."""
-    return {
-        "id": r[0], "company": r[1], "company_code": r[2], "year": r[3], "period": r[4], "run_number": r[5],
-        "label": run_label(r[3], r[4], r[5]), "processed_at": _iso(r[6]), "status": r[7],
-        "voucher_number": r[8], "voucher_id": r[9], "error_entry_id": r[10], "error_message": r[11],
-        "attempt_count": r[12], "sent_at": _iso(r[13]), "total_debit": _money(r[14]), "line_count": r[15],
-        "claimed_by": r[16], "claimed_at": _iso(r[17]),
-    }
+def _run_view(r) -> RunView:
+    """One row of ``_RUN_COLUMNS`` as ``list_runs`` and ``get_run`` return it."""
+    return RunView(
+        id=r.id, company=r.name, company_code=r.code, year=r.year, period=r.period, run_number=r.run_number,
+        label=run_label(r.year, r.period, r.run_number), processed_at=iso(r.processed_at), status=r.status,
+        voucher_number=r.voucher_number, voucher_id=r.voucher_id, error_entry_id=r.error_entry_id,
+        error_message=r.error_message, attempt_count=r.attempt_count, sent_at=iso(r.sent_at),
+        total_debit=money(r.total_debit), line_count=r.line_count, claimed_by=r.claimed_by,
+        claimed_at=iso(r.claimed_at),
+    )
 
 
 def list_runs(
     rt, *, company_code: str | None = None, status: str | None = None, limit: int | None = None
-) -> list[dict]:
+) -> list[RunView]:
     """Runs with their export state, newest period first (one query)."""
     stmt = (
         sa.select(*_RUN_COLUMNS)
@@ -80,10 +178,10 @@ def list_runs(
         stmt = stmt.limit(limit)
     with session_scope(rt.engine) as session:
         rows = session.execute(stmt).all()
-    return [_run_row(r) for r in rows]
+    return [_run_view(r) for r in rows]
 
 
-def get_run(rt, run_id: int) -> dict:
+def get_run(rt, run_id: int) -> RunView:
     """One run, with the same fields as a row of ``list_runs`` (one query by primary key, for deep links)."""
     stmt = (
         sa.select(*_RUN_COLUMNS)
@@ -98,7 +196,7 @@ def get_run(rt, run_id: int) -> dict:
             "run from the list instead (or see `runs list`).",
             code="run-unknown",
         )
-    return _run_row(row)
+    return _run_view(row)
 
 
 def company_status_grid(rt) -> list[dict]:
@@ -128,7 +226,7 @@ def company_status_grid(rt) -> list[dict]:
     ]
 
 
-def preview_run(rt, run_id: int) -> dict:
+def preview_run(rt, run_id: int) -> PreviewView:
     """The voucher this run would become (with the mapping and the cached Visma chart); nothing is sent."""
     with session_scope(rt.engine) as session:
         run, _company, ctx, data = load_run_context(session, run_id)
@@ -145,46 +243,42 @@ def preview_run(rt, run_id: int) -> dict:
         raise ServiceError(err.message, entry_id=err.code) from None
     names = chart.accounts_for(day) if chart else {}
     items = {i["id"]: s for s, i in chart.cost_center_items.items()} if chart else {}
-    rows = [
-        {
-            "account_number": r.account_number,
-            "account_name": (names.get(r.account_number) or {}).get("name"),
-            "debit": _money(r.debit), "credit": _money(r.credit), "transaction_text": r.transaction_text,
-            "cost_center": items.get(r.cost_center_item_id, r.cost_center_item_id) if r.cost_center_item_id else None,
-        }
+    rows = tuple(
+        PreviewRowView(
+            account_number=r.account_number,
+            account_name=(names.get(r.account_number) or {}).get("name"),
+            debit=money(r.debit), credit=money(r.credit), transaction_text=r.transaction_text,
+            cost_center=items.get(r.cost_center_item_id, r.cost_center_item_id) if r.cost_center_item_id else None,
+        )
         for r in voucher.rows
-    ]
-    return {
-        "run_id": run.id, "company": ctx.company_name, "company_code": ctx.company_code,
-        "label": run_label(run.year, run.period, run.run_number), "status": run.status,
-        "voucher_date": voucher.voucher_date.isoformat(), "voucher_text": voucher.voucher_text, "marker": marker,
-        "rows": rows, "total_debit": _money(voucher.total_debit), "total_credit": _money(voucher.total_credit),
-        "balanced": voucher.is_balanced, "line_count": len(data.lines), "body": voucher.to_visma_json(),
-    }
+    )
+    return PreviewView(
+        run_id=run.id, company=ctx.company_name, company_code=ctx.company_code,
+        label=run_label(run.year, run.period, run.run_number), status=run.status,
+        voucher_date=voucher.voucher_date, voucher_text=voucher.voucher_text, marker=marker,
+        rows=rows, total_debit=money(voucher.total_debit), total_credit=money(voucher.total_credit),
+        balanced=voucher.is_balanced, line_count=len(data.lines), body=voucher.to_visma_json(),
+    )
 
 
-def _attempt_dict(a: ExportAttempt, *, with_bodies: bool = False) -> dict:
-    out = {
-        "id": a.id, "run_id": a.run_id, "generation": a.generation, "started_at": _iso(a.started_at),
-        "duration_ms": a.duration_ms, "actor": a.actor, "kind": a.kind, "outcome": a.outcome,
-        "http_status": a.http_status, "visma_error_code": a.visma_error_code, "visma_error_id": a.visma_error_id,
-        "error_message": a.error_message, "entry_id": a.entry_id,
-    }
-    if with_bodies:
-        out["request"] = json.loads(a.request_json) if a.request_json else None
-        out["response"] = a.response_text
-    return out
+def attempt_view(a: ExportAttempt) -> AttemptView:
+    return AttemptView(
+        id=a.id, run_id=a.run_id, generation=a.generation, started_at=iso(a.started_at), duration_ms=a.duration_ms,
+        actor=a.actor, kind=a.kind, outcome=a.outcome, http_status=a.http_status,
+        visma_error_code=a.visma_error_code, visma_error_id=a.visma_error_id, error_message=a.error_message,
+        entry_id=a.entry_id,
+    )
 
 
-def run_history(rt, run_id: int) -> list[dict]:
+def run_history(rt, run_id: int) -> list[AttemptView]:
     """Every attempt on one run, oldest first."""
     with session_scope(rt.engine) as session:
         attempts = session.exec(select(ExportAttempt).where(ExportAttempt.run_id == run_id)
                                 .order_by(ExportAttempt.id)).all()
-        return [_attempt_dict(a) for a in attempts]
+        return [attempt_view(a) for a in attempts]
 
 
-def export_history(rt, *, company_code: str | None = None, limit: int = 200) -> list[dict]:
+def export_history(rt, *, company_code: str | None = None, limit: int | None = 200) -> list[CompanyAttemptView]:
     """The newest attempts (of one company, or all), with the run they belong to."""
     stmt = (
         sa.select(ExportAttempt, PayrollCompany.code, PayrollRun.year, PayrollRun.period, PayrollRun.run_number)
@@ -197,7 +291,8 @@ def export_history(rt, *, company_code: str | None = None, limit: int = 200) -> 
         stmt = stmt.where(PayrollCompany.code == company_code)
     with session_scope(rt.engine) as session:
         rows = session.execute(stmt).all()
-        return [dict(_attempt_dict(a), company_code=code, label=run_label(y, p, n)) for a, code, y, p, n in rows]
+        return [CompanyAttemptView(**asdict(attempt_view(a)), company_code=code, label=run_label(y, p, n))
+                for a, code, y, p, n in rows]
 
 
 def export_counts_by_period(rt, *, company_code: str | None = None) -> list[dict]:
@@ -224,8 +319,6 @@ def recent_failures(rt, *, limit_companies: int = 10) -> list[dict]:
     )
     with session_scope(rt.engine) as session:
         rows = session.execute(stmt).all()
-    from core.troubleshooting.troubleshooting import find_entry
-
     groups: dict[str | None, dict] = {}
     for entry_id, code, count, last in rows:
         g = groups.setdefault(entry_id, {"entry_id": entry_id, "count": 0, "companies": [], "last_at": None})
@@ -240,50 +333,6 @@ def recent_failures(rt, *, limit_companies: int = 10) -> list[dict]:
         out.append({
             "entry_id": g["entry_id"], "title": entry.title if entry else "Unknown error", "count": g["count"],
             "companies_affected": len(companies), "companies": companies[:limit_companies],
-            "last_at": _iso(g["last_at"]),
+            "last_at": iso(g["last_at"]),
         })
     return out
-
-
-def support_bundle(rt, run_id: int) -> dict:
-    """Everything support needs about one run's export, as JSON-ready data (no token, no secret)."""
-    with session_scope(rt.engine) as session:
-        run = session.get(PayrollRun, run_id)
-        if run is None:
-            raise ServiceError(f"There is no run with id {run_id}. See `runs list`.", code="run-unknown")
-        company = session.get(PayrollCompany, run.company_id)
-        ctx = load_context(session, company)
-        account = session.get(Account, ctx.account_id) if ctx.account_id else None
-        attempts = session.exec(select(ExportAttempt).where(ExportAttempt.run_id == run_id)
-                                .order_by(ExportAttempt.id)).all()
-        attempt_dicts = [_attempt_dict(a, with_bodies=True) for a in attempts]
-        audit_rows = session.exec(select(AuditEvent).where(AuditEvent.run_id == run_id).order_by(AuditEvent.id)).all()
-        audit_dicts = [{"at": _iso(e.at), "actor": e.actor, "action": e.action,
-                        "detail": json.loads(e.detail) if e.detail else None} for e in audit_rows]
-    last_post = next((a for a in reversed(attempt_dicts) if a["kind"] == "post"), None)
-    last_error = next((a for a in reversed(attempt_dicts) if a["visma_error_id"] or a["error_message"]), None)
-    from core.troubleshooting.troubleshooting import find_entry
-
-    entry = find_entry(run.error_entry_id) if run.error_entry_id else None
-    return {
-        "run": {
-            "id": run.id, "company": company.name, "company_code": company.code,
-            "label": run_label(run.year, run.period, run.run_number), "processed_at": _iso(run.processed_at),
-            "status": run.status, "marker": run.marker, "generation": run.generation,
-            "voucher_id": run.voucher_id, "voucher_number": run.voucher_number, "sent_at": _iso(run.sent_at),
-            "error_message": run.error_message, "error_entry_id": run.error_entry_id,
-            "attempt_count": run.attempt_count, "total_debit": _money(run.total_debit),
-        },
-        "mapping": {
-            "account": ctx.account_name, "account_status": account.status if account else None,
-            "visma_company_id": ctx.visma_company_id, "visma_company_name": ctx.visma_company_name,
-            "auto_send": ctx.auto_send, "ledger_rows": ctx.ledger_map, "cost_center_rows": ctx.cost_center_rows,
-        },
-        "voucher_sent": last_post["request"] if last_post else None,
-        "visma_response": last_post["response"] if last_post else None,
-        "visma_error_id": last_error["visma_error_id"] if last_error else None,
-        "visma_error_code": last_error["visma_error_code"] if last_error else None,
-        "entry": entry.to_dict() if entry else None,
-        "attempts": attempt_dicts,
-        "audit": audit_dicts,
-    }

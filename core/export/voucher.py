@@ -33,19 +33,16 @@ Errors the user can meet are `JournalError` with `.code` (the troubleshooting en
 from __future__ import annotations
 
 import calendar
-import hashlib
-import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 
 from core.errors import ServiceError
+from core.export.texts import MAX_MARKER, export_marker, transaction_text, voucher_text
 from core.payroll.types import JournalLine, PayrollRunData
 
 __all__ = [
-    "MAX_TRANSACTION_TEXT",
-    "MAX_VOUCHER_TEXT",
     "VOUCHER_TYPE_MANUAL",
     "Voucher",
     "VoucherRow",
@@ -57,9 +54,6 @@ __all__ = [
     "format_amount",
 ]
 
-MAX_TRANSACTION_TEXT = 60
-MAX_VOUCHER_TEXT = 1000
-MAX_MARKER = 60
 VOUCHER_TYPE_MANUAL = 2
 # Visma's VoucherRowApi caps amounts at 1e10 (2026 spec); larger is a data error, not a payroll.
 MAX_AMOUNT = Decimal("9999999999.99")
@@ -68,9 +62,6 @@ CENT = Decimal("0.01")
 HALF_CENT = Decimal("0.005")
 ZERO = Decimal(0)
 ZERO_CENTS = Decimal("0.00")
-_MARKER_PREFIX = "ELX-"
-_MARKER_END = "#"
-_MORE = " e.a."  # "en andere": more components than fit in the text
 
 
 class JournalError(ServiceError):
@@ -157,34 +148,6 @@ def format_amount(amount: Decimal) -> str:
     return sign + text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
-# --------------------------------------------------------------------------------------------------- marker
-
-
-def export_marker(run: PayrollRunData, *, generation: int = 0) -> str:
-    """A marker unique to this run (and to this export generation), e.g. "ELX-BAKKERIJ-VDM-202603-1-3f9a1c#".
-
-    Deterministic: the same run gives the same marker, so a send whose outcome is unknown can be looked up
-    in Visma. `generation` > 0 is for an explicit, recorded re-send, which must not be mistaken for the
-    first posting. The hash covers the full company code and the processing time, so a run that was
-    reprocessed in payroll under the same number gets a new marker. At most 60 characters, only
-    [A-Z0-9-] before the final "#", so it is safe inside an OData `contains(VoucherText, '…')` filter.
-    """
-    if generation < 0:
-        raise ValueError("generation must be 0 or more")
-    digest_source = "|".join(
-        [run.company_code, str(run.year), str(run.period), str(run.run_number), run.processed_at.isoformat(),
-         str(generation)]
-    )
-    digest = hashlib.sha256(digest_source.encode("utf-8")).hexdigest()[:6]
-    tail = f"-{run.year}{run.period:02d}-{run.run_number}" + (f"-G{generation}" if generation else "")
-    tail += f"-{digest}{_MARKER_END}"
-    code = re.sub(r"[^A-Z0-9-]+", "-", run.company_code.upper()).strip("-") or "RUN"
-    room = MAX_MARKER - len(_MARKER_PREFIX) - len(tail)
-    if room < 1:
-        raise ValueError("run number too long for a marker")
-    return f"{_MARKER_PREFIX}{code[:room].rstrip('-') or 'X'}{tail}"
-
-
 # --------------------------------------------------------------------------------------------------- balance
 
 
@@ -223,41 +186,6 @@ def _resolve_account(payroll_account: str, ledger_map: Mapping[str, int] | None)
     if key.isascii() and key.isdigit() and 0 < int(key) <= 9_999_999_999:
         return int(key)
     return None
-
-
-def _transaction_text(components: list[tuple[Decimal, str]], suffix: str, account: int) -> str:
-    """Component names, largest amount first, joined and cut at a name boundary within 60 characters."""
-    names: list[str] = []
-    seen: set[str] = set()
-    for _, name in sorted(components, key=lambda c: (-abs(c[0]), c[1])):
-        clean = " ".join(name.split())
-        if clean and clean not in seen:
-            seen.add(clean)
-            names.append(clean)
-    if not names:
-        names = [f"Rekening {account}"]
-    limit = MAX_TRANSACTION_TEXT - len(suffix)
-    text = ""
-    for i, name in enumerate(names):
-        candidate = name if not text else f"{text}, {name}"
-        more = _MORE if i < len(names) - 1 else ""
-        if len(candidate) + len(more) <= limit:
-            text = candidate
-            continue
-        if not text:  # the first name alone is too long: cut it
-            text = name[: limit - 1].rstrip() + "…"
-            return text + suffix
-        return text + _MORE + suffix
-    return text + suffix
-
-
-def _voucher_text(run: PayrollRunData, company_name: str | None, marker: str) -> str:
-    who = " ".join((company_name or run.company_code).split())
-    tail = f" {run.label} {marker}"
-    room = MAX_VOUCHER_TEXT - len("Loonjournaal ") - len(tail)
-    if len(who) > room:
-        who = who[: room - 1].rstrip() + "…"
-    return f"Loonjournaal {who}{tail}"
 
 
 def _last_day(year: int, month: int) -> date:
@@ -312,68 +240,111 @@ def build_voucher(
         marker = export_marker(run)
     if len(marker) > MAX_MARKER:
         raise ValueError("marker longer than 60 characters")
+    with localcontext(prec=100):  # exact sums: no rounding before step 3
+        sums = _exact_sums(run.lines)
+        accounts = _resolve_accounts(run, sums, ledger_map)
+        rows = _visma_rows(run, sums, accounts, frozenset(accounts_with_cost_centers or ()), cost_center_map)
+        debit_keys, credit_keys, total_debit, total_credit = _sides(rows)
+    target = _checked_total(run, debit_keys or credit_keys, total_debit, total_credit)
+    debit_amounts, debit_adjusted = _fit_side([rows[k][0] for k in debit_keys], target)
+    credit_amounts, credit_adjusted = _fit_side([-rows[k][0] for k in credit_keys], target)
+    voucher_rows = (_side_rows(rows, debit_keys, debit_amounts, debit_adjusted, "debit")
+                    + _side_rows(rows, credit_keys, credit_amounts, credit_adjusted, "credit"))
+    if not voucher_rows:
+        raise JournalError(
+            "voucher-empty",
+            f"Run {run.label} has no amounts to book (every account nets to 0,00). "
+            "Check the run in the payroll system.",
+        )
+    voucher = Voucher(
+        voucher_date=_last_day(run.year, run.period),
+        voucher_text=voucher_text(run, company_name, marker),
+        rows=tuple(voucher_rows),
+        marker=marker,
+    )
+    assert voucher.is_balanced, "rounding rule broke the balance"
+    return voucher
 
-    # 1. Exact sums per (payroll account, cost centre, component): one dict step per line, no rounding.
-    sums: dict[tuple[str, str | None, str], list[Decimal]] = {}
+
+_SumKey = tuple[str, str | None, str]  # (payroll account, cost centre, component)
+_RowKey = tuple[int, str | None]  # (Visma account, cost-centre item)
+
+
+def _exact_sums(lines: Iterable[JournalLine]) -> dict[_SumKey, list[Decimal]]:
+    """1. Exact debit and credit per (payroll account, cost centre, component): one dict step per line, no
+    rounding (the caller's context holds 100 digits)."""
+    sums: dict[_SumKey, list[Decimal]] = {}
     get = sums.get
-    with localcontext(prec=100):
-        for line in run.lines:
-            key = (line.ledger_account, line.cost_center, line.component or line.description)
-            acc = get(key)
-            if acc is None:
-                sums[key] = [line.debit, line.credit]
-            else:
-                acc[0] += line.debit
-                acc[1] += line.credit
+    for line in lines:
+        key = (line.ledger_account, line.cost_center, line.component or line.description)
+        acc = get(key)
+        if acc is None:
+            sums[key] = [line.debit, line.credit]
+        else:
+            acc[0] += line.debit
+            acc[1] += line.credit
+    return sums
 
-        # 2. Map to Visma (account, cost-centre item); a handful of keys, so clarity over speed from here.
-        accounts: dict[str, int | None] = {}
-        for payroll_account, _, _ in sums:
-            if payroll_account not in accounts:
-                accounts[payroll_account] = _resolve_account(payroll_account, ledger_map)
-        unmapped = sorted(a for a, v in accounts.items() if v is None)
-        if unmapped:
-            raise JournalError(
-                "account-not-mapped",
-                f"Run {run.label}: payroll ledger account(s) {', '.join(repr(a) for a in unmapped)} have no Visma "
-                "account. Map them to a Visma account number under Administrations → ledger mapping.",
-            )
-        cc_accounts = frozenset(accounts_with_cost_centers or ())
-        rows: dict[tuple[int, str | None], list] = {}
-        unmapped_cc: set[str] = set()
-        for (payroll_account, cost_center, component), (debit, credit) in sums.items():
-            account = accounts[payroll_account]
-            assert account is not None
-            item: str | None = None
-            if cost_center and account in cc_accounts:
-                code = cost_center.strip()
-                if cost_center_map is None:
-                    item = code
-                elif code in cost_center_map and cost_center_map[code]:
-                    item = cost_center_map[code]
-                else:
-                    unmapped_cc.add(code)
-                    continue
-            net = debit - credit
-            row = rows.get((account, item))
-            if row is None:
-                rows[(account, item)] = [net, [(net, component)]]
-            else:
-                row[0] += net
-                row[1].append((net, component))
-        if unmapped_cc:
-            raise JournalError(
-                "cost-center-not-mapped",
-                f"Run {run.label}: payroll cost centre(s) {', '.join(sorted(unmapped_cc))} have no Visma cost "
-                "centre. Map them under Administrations → cost-centre mapping.",
-            )
 
-        # 3. Balance on exact amounts, then round once.
-        debit_keys = sorted((k for k, v in rows.items() if v[0] > 0), key=_row_sort)
-        credit_keys = sorted((k for k, v in rows.items() if v[0] < 0), key=_row_sort)
-        total_debit = sum((rows[k][0] for k in debit_keys), ZERO)
-        total_credit = -sum((rows[k][0] for k in credit_keys), ZERO)
-    if not run.lines or (not debit_keys and not credit_keys):
+def _resolve_accounts(run: PayrollRunData, sums: Mapping[_SumKey, list[Decimal]],
+                      ledger_map: Mapping[str, int] | None) -> dict[str, int]:
+    """2a. The Visma account of every payroll account in the run (a handful of keys: clarity over speed)."""
+    accounts: dict[str, int | None] = {}
+    for payroll_account, _, _ in sums:
+        if payroll_account not in accounts:
+            accounts[payroll_account] = _resolve_account(payroll_account, ledger_map)
+    unmapped = sorted(a for a, v in accounts.items() if v is None)
+    if unmapped:
+        raise JournalError(
+            "account-not-mapped",
+            f"Run {run.label}: payroll ledger account(s) {', '.join(repr(a) for a in unmapped)} have no Visma "
+            "account. Map them to a Visma account number under Administrations → ledger mapping.",
+        )
+    return accounts  # type: ignore[return-value]  # no None left
+
+
+def _visma_rows(run: PayrollRunData, sums: Mapping[_SumKey, list[Decimal]], accounts: Mapping[str, int],
+                cc_accounts: frozenset[int], cost_center_map: Mapping[str, str] | None) -> dict[_RowKey, list]:
+    """2b. Net amounts per (Visma account, cost-centre item), each with its (net, component) parts for the text."""
+    rows: dict[_RowKey, list] = {}
+    unmapped_cc: set[str] = set()
+    for (payroll_account, cost_center, component), (debit, credit) in sums.items():
+        account = accounts[payroll_account]
+        item: str | None = None
+        if cost_center and account in cc_accounts:
+            code = cost_center.strip()
+            item = code if cost_center_map is None else cost_center_map.get(code) or None
+            if item is None:
+                unmapped_cc.add(code)
+                continue
+        net = debit - credit
+        row = rows.get((account, item))
+        if row is None:
+            rows[(account, item)] = [net, [(net, component)]]
+        else:
+            row[0] += net
+            row[1].append((net, component))
+    if unmapped_cc:
+        raise JournalError(
+            "cost-center-not-mapped",
+            f"Run {run.label}: payroll cost centre(s) {', '.join(sorted(unmapped_cc))} have no Visma cost "
+            "centre. Map them under Administrations → cost-centre mapping.",
+        )
+    return rows
+
+
+def _sides(rows: Mapping[_RowKey, list]) -> tuple[list[_RowKey], list[_RowKey], Decimal, Decimal]:
+    """3a. The debit and the credit rows (in account order) and their exact totals."""
+    debit_keys = sorted((k for k, v in rows.items() if v[0] > 0), key=_row_sort)
+    credit_keys = sorted((k for k, v in rows.items() if v[0] < 0), key=_row_sort)
+    total_debit = sum((rows[k][0] for k in debit_keys), ZERO)
+    total_credit = -sum((rows[k][0] for k in credit_keys), ZERO)
+    return debit_keys, credit_keys, total_debit, total_credit
+
+
+def _checked_total(run: PayrollRunData, any_rows: list, total_debit: Decimal, total_credit: Decimal) -> Decimal:
+    """3b. Balance on exact amounts, then round once: the total both sides must come to."""
+    if not run.lines or not any_rows:
         raise JournalError(
             "voucher-empty",
             f"Run {run.label} has no amounts to book. Check the run in the payroll system.",
@@ -391,45 +362,30 @@ def build_voucher(
             "amount-out-of-range",
             f"Run {run.label}: total {format_amount(target)} is above Visma's limit of 9.999.999.999,99 per row.",
         )
-    debit_amounts, debit_adjusted = _fit_side([rows[k][0] for k in debit_keys], target)
-    credit_amounts, credit_adjusted = _fit_side([-rows[k][0] for k in credit_keys], target)
+    return target
 
-    voucher_rows: list[VoucherRow] = []
-    for keys, amounts, adjusted, side in (
-        (debit_keys, debit_amounts, debit_adjusted, "debit"),
-        (credit_keys, credit_amounts, credit_adjusted, "credit"),
-    ):
-        for i, ((account, item), amount) in enumerate(zip(keys, amounts, strict=True)):
-            if not amount:
-                continue
-            suffix = ""
-            if i == adjusted:
-                delta = amount - _round(abs(rows[(account, item)][0]))
-                suffix = f" (afronding {'+' if delta > 0 else '-'}{format_amount(abs(delta))})"
-            text = _transaction_text(rows[(account, item)][1], suffix, account)
-            voucher_rows.append(
-                VoucherRow(
-                    account_number=account,
-                    debit=amount if side == "debit" else ZERO_CENTS,
-                    credit=amount if side == "credit" else ZERO_CENTS,
-                    transaction_text=text,
-                    cost_center_item_id=item,
-                )
+
+def _side_rows(rows: Mapping[_RowKey, list], keys: list[_RowKey], amounts: list[Decimal], adjusted: int | None,
+               side: str) -> list[VoucherRow]:
+    """4. The voucher rows of one side; the row that took the rounding difference says so in its text."""
+    out: list[VoucherRow] = []
+    for i, ((account, item), amount) in enumerate(zip(keys, amounts, strict=True)):
+        if not amount:
+            continue
+        suffix = ""
+        if i == adjusted:
+            delta = amount - _round(abs(rows[(account, item)][0]))
+            suffix = f" (afronding {'+' if delta > 0 else '-'}{format_amount(abs(delta))})"
+        out.append(
+            VoucherRow(
+                account_number=account,
+                debit=amount if side == "debit" else ZERO_CENTS,
+                credit=amount if side == "credit" else ZERO_CENTS,
+                transaction_text=transaction_text(rows[(account, item)][1], suffix, account),
+                cost_center_item_id=item,
             )
-    if not voucher_rows:
-        raise JournalError(
-            "voucher-empty",
-            f"Run {run.label} has no amounts to book (every account nets to 0,00). "
-            "Check the run in the payroll system.",
         )
-    voucher = Voucher(
-        voucher_date=_last_day(run.year, run.period),
-        voucher_text=_voucher_text(run, company_name, marker),
-        rows=tuple(voucher_rows),
-        marker=marker,
-    )
-    assert voucher.is_balanced, "rounding rule broke the balance"
-    return voucher
+    return out
 
 
 def _row_sort(key: tuple[int, str | None]) -> tuple[int, str]:

@@ -18,33 +18,32 @@ import signal
 import threading
 from collections.abc import Callable
 
-from core.export.send import ExportOptions, reconcile_stale, send_pending
+from core.export.job import ExportOptions
+from core.export.results import ExportSummaryView, SendResultView, summarize
+from core.export.send import reconcile_stale, send_pending
 
 __all__ = ["run_once", "run_worker"]
 
 log = logging.getLogger("core.export.worker")
 
 
-def _line(result: dict) -> str:
-    voucher = f" voucher {result['voucher_number']}" if result.get("voucher_number") else ""
-    entry = f" [{result['entry_id']}]" if result.get("entry_id") else ""
-    return (f"run {result.get('run_id')} {result.get('company')} {result.get('label')}: "
-            f"{result.get('outcome')}{voucher}{entry}")
+def _line(result: SendResultView) -> str:
+    voucher = f" voucher {result.voucher_number}" if result.voucher_number else ""
+    entry = f" [{result.entry_id}]" if result.entry_id else ""
+    return f"run {result.run_id} {result.company} {result.label}: {result.outcome}{voucher}{entry}"
 
 
 def run_once(rt, *, actor: str, options: ExportOptions | None = None,
-             echo: Callable[[str], None] | None = None) -> dict:
+             echo: Callable[[str], None] | None = None) -> ExportSummaryView:
     """One round: reconcile stale claims, then send what automatic sending covers. Returns the combined summary."""
     opts = options or ExportOptions(respect_backoff=True)
     opts.respect_backoff = True
     stale = reconcile_stale(rt, actor=actor, options=opts)
     sent = send_pending(rt, actor=actor, auto_only=True, options=opts)
-    results = stale["results"] + sent["results"]
-    for r in results:
-        if r.get("outcome") != "skipped":  # runs waiting for their backoff, or taken by another worker: no line
+    summary = stale + sent
+    for r in summary.results:
+        if r.outcome != "skipped":  # runs waiting for their backoff, or taken by another worker: no line
             (echo or log.info)(_line(r))
-    summary = {k: stale[k] + sent[k] for k in ("sent", "failed", "skipped", "unknown", "total")}
-    summary["results"] = results
     return summary
 
 
@@ -66,12 +65,12 @@ def run_worker(rt, *, actor: str, once: bool = False, interval: float = 60.0, st
                 summary = run_once(rt, actor=actor, options=options, echo=echo)
             except Exception as exc:  # noqa: BLE001 - a bad round must not end the worker; say what happened
                 (echo or log.warning)(f"round failed: {type(exc).__name__}: {getattr(exc, 'message', exc)}")
-                summary = {"sent": 0, "failed": 0, "unknown": 0, "results": []}
+                summary = summarize([])
             totals["rounds"] += 1
             for k in ("sent", "failed", "unknown"):
-                totals[k] += summary[k]
+                totals[k] += getattr(summary, k)
             if once:
-                totals["results"] = summary.get("results", [])  # one round: what happened to each run
+                totals["results"] = list(summary.results)  # one round: what happened to each run
                 break
             if stop.wait(interval):
                 break

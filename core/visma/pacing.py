@@ -1,6 +1,7 @@
 """Fleet-wide pacing of voucher POSTs through the database: every process and machine on one database shares one
 quota per (OAuth client id, URL), because Visma's limit (600 calls a minute per client and URL) is the fleet's ceiling
 (DESIGN.md, "One machine and beyond"). Other calls stay on the in-process `core.visma.client.RateLimiter`.
+`paced_limiter` composes the two; the runtime builds its one Visma client with it (`core.runtime.Runtime.visma`).
 
 The scheme, and why it never admits more than ``limit`` calls in any ``window`` seconds:
 
@@ -42,8 +43,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core.db.models import RateLimitSlot
+from core.visma.client import RateLimiter
 
-__all__ = ["FleetRateLimiter", "PacedLimiter"]
+__all__ = ["VOUCHER_POST", "FleetRateLimiter", "PacedLimiter", "paced_limiter"]
+
+VOUCHER_POST = ("POST", "/vouchers")  # the key `VismaClient` passes for ``POST /v2/vouchers``
 
 LOCK_BUCKET = -1  # the lock row's bucket (written literally below); real buckets start at epoch ms ≥ 0
 
@@ -147,8 +151,8 @@ class FleetRateLimiter:
 
 
 class PacedLimiter:
-    """What `export.send` installs on ``rt.visma``: the given ``keys`` (voucher POSTs) go through the fleet limiter,
-    every other call through the process's own token bucket."""
+    """The pacing of ``rt.visma``: the given ``keys`` (voucher POSTs) go through the fleet limiter, every other call
+    through the process's own token bucket."""
 
     def __init__(self, fleet: FleetRateLimiter, local, keys: Collection[Hashable]) -> None:
         self.fleet = fleet
@@ -159,3 +163,16 @@ class PacedLimiter:
         if key in self.keys:
             return self.fleet.acquire(key)
         return self.local.acquire(key)
+
+
+# One in-process bucket per OAuth client id, shared by every runtime of the process (Visma counts per client id).
+_LOCAL: dict[str, RateLimiter] = {}
+_LOCAL_LOCK = threading.Lock()
+
+
+def paced_limiter(engine: Engine, client_id: str) -> PacedLimiter:
+    """The pacing of one OAuth client id: voucher POSTs through the database-wide `FleetRateLimiter`, every other
+    call through this process's one `RateLimiter` for that client id."""
+    with _LOCAL_LOCK:
+        local = _LOCAL.setdefault(client_id, RateLimiter())
+    return PacedLimiter(FleetRateLimiter(engine, client_id), local, keys={VOUCHER_POST})

@@ -43,7 +43,7 @@ def choose(page, label: str, option: str) -> None:
     wait_for_app(page)
 
 
-def bakkerij_runs(dashboard) -> list[dict]:
+def bakkerij_runs(dashboard) -> list:
     from core import services
 
     rt = dashboard.runtime()
@@ -51,7 +51,7 @@ def bakkerij_runs(dashboard) -> list[dict]:
         runs = services.list_runs(rt, company_code=COMPANY_CODE)
     finally:
         rt.close()
-    return sorted(runs, key=lambda r: (r["year"], r["period"], r["run_number"]))
+    return sorted(runs, key=lambda r: (r.year, r.period, r.run_number))
 
 
 def test_authorize_map_send_and_fail_like_the_article(dashboard, web, shots):
@@ -116,7 +116,7 @@ def test_authorize_map_send_and_fail_like_the_article(dashboard, web, shots):
 
     # 5. Preview and send the first run: sent, with Visma's voucher number (red).
     first, second = bakkerij_runs(dashboard)[:2]
-    page.goto(f"{dashboard.url}journal_export?run={first['id']}")
+    page.goto(f"{dashboard.url}journal_export?run={first.id}")
     wait_for_app(page)
     expect(page.get_by_role("button", name="Send to Visma…")).to_be_visible()
     shots(page, "voucher preview")
@@ -127,9 +127,9 @@ def test_authorize_map_send_and_fail_like_the_article(dashboard, web, shots):
     dialog.get_by_role("button", name="Send", exact=True).click()
     wait_for_app(page)
     expect(page.get_by_text(re.compile(r"was sent: Visma voucher \S+"))).to_be_visible()
-    sent = next(r for r in bakkerij_runs(dashboard) if r["id"] == first["id"])
-    assert sent["status"] == "sent" and sent["voucher_number"]
-    expect(main(page).get_by_text(f"Sent · voucher {sent['voucher_number']}", exact=True).first).to_be_visible()
+    sent = next(r for r in bakkerij_runs(dashboard) if r.id == first.id)
+    assert sent.status == "sent" and sent.voucher_number
+    expect(main(page).get_by_text(f"Sent · voucher {sent.voucher_number}", exact=True).first).to_be_visible()
     shots(page, "sent - red with voucher number")
 
     # 6. The Visma company has no fiscal year any more: the next run fails with the article's cause and solution.
@@ -138,15 +138,15 @@ def test_authorize_map_send_and_fail_like_the_article(dashboard, web, shots):
     company_id = next(c["id"] for c in companies if c["name"] == COMPANY)
     httpx.put(f"{dashboard.sandbox_url}/_sandbox/companies/{company_id}/state", json={"state": "no_fiscal_year"},
               timeout=10).raise_for_status()
-    page.goto(f"{dashboard.url}journal_export?run={second['id']}")
+    page.goto(f"{dashboard.url}journal_export?run={second.id}")
     wait_for_app(page)
     page.get_by_role("button", name="Send to Visma…").click()
     page.get_by_test_id("stDialog").get_by_role("button", name="Send", exact=True).click()
     wait_for_app(page)
     expect(page.get_by_text(ARTICLE_CAUSE).first).to_be_visible()
     expect(page.get_by_text(re.compile(re.escape(ARTICLE_SOLUTION))).first).to_be_visible()
-    failed = next(r for r in bakkerij_runs(dashboard) if r["id"] == second["id"])
-    assert failed["status"] == "failed" and failed["error_entry_id"] == "fiscal-year-missing"
+    failed = next(r for r in bakkerij_runs(dashboard) if r.id == second.id)
+    assert failed.status == "failed" and failed.error_entry_id == "fiscal-year-missing"
     shots(page, "failed - article cause and solution")
 
     assert "Traceback" not in dashboard.log_path.read_text(errors="replace")
