@@ -14,7 +14,10 @@ from core.errors import ServiceError as ServiceError
 from core.runtime import Runtime as Runtime
 from core.runtime import build_runtime as build_runtime
 from core.runtime import default_actor as default_actor
+from core.db.engine import describe_database_error as describe_database_error
+from core.demo.sandbox import SandboxStartError as SandboxStartError
 from core.settings import ConfigurationError as ConfigurationError
+from core.settings import load_settings as load_settings
 from core.settings import redact_url as redact_url
 
 # --- accounts

@@ -17,9 +17,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import typer
 
-from core.errors import ServiceError
+from core import services
+from core.services import ConfigurationError, ServiceError
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON (for scripts).")]
 
@@ -31,9 +33,7 @@ def get_runtime():
     """The runtime of this command: built once (settings, migration, demo sandbox) and closed at exit."""
     global _runtime
     if _runtime is None:
-        from core.runtime import build_runtime
-
-        _runtime = build_runtime()
+        _runtime = services.build_runtime()
     return _runtime
 
 
@@ -58,9 +58,7 @@ def close_runtime() -> None:
 
 
 def actor() -> str:
-    from core.runtime import default_actor
-
-    return default_actor()
+    return services.default_actor()
 
 
 def to_jsonable(value: Any) -> Any:
@@ -105,12 +103,7 @@ def fail(message: str, *, as_json: bool = False, code: str = "error", entry_id: 
 def _log_unexpected(exc: BaseException) -> Path | None:
     """The type and place of an unexpected exception, without its message (it could quote a secret)."""
     try:
-        if _runtime is not None:
-            data_dir = _runtime.settings.data_dir
-        else:
-            from core.settings import load_settings
-
-            data_dir = load_settings().data_dir
+        data_dir = _runtime.settings.data_dir if _runtime is not None else services.load_settings().data_dir
     except Exception:
         data_dir = Path("data").resolve()
     try:
@@ -133,8 +126,6 @@ def _log_unexpected(exc: BaseException) -> Path | None:
 def _is_database_unreachable(exc: BaseException) -> bool:
     """The database went away during the command (a server stopped, a network cut): a driver-level failure, not a
     bug. Data errors (IntegrityError, …) are not this."""
-    import sqlalchemy as sa
-
     return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)
 
 
@@ -142,33 +133,23 @@ def _database_url():
     try:
         if _runtime is not None:
             return _runtime.engine.url
-        from core.settings import load_settings
-
-        return load_settings().database_url
+        return services.load_settings().database_url
     except Exception:
         return "DATABASE_URL"
 
 
 def handle_exception(exc: BaseException, as_json: bool = False) -> None:
     """Turn any exception into exit code 1 and one line; re-raise typer's own exits."""
-    from core.settings import ConfigurationError
-
     if isinstance(exc, typer.Exit | typer.Abort | SystemExit):
         raise exc
     if isinstance(exc, ServiceError):
         fail(exc.message, as_json=as_json, code=exc.code, entry_id=exc.entry_id)
     if isinstance(exc, ConfigurationError):
         fail(str(exc), as_json=as_json, code="configuration")
-    try:
-        from core.demo.sandbox import SandboxStartError
-    except ImportError:  # pragma: no cover
-        SandboxStartError = ()  # noqa: N806
-    if SandboxStartError and isinstance(exc, SandboxStartError):
+    if isinstance(exc, services.SandboxStartError):
         fail(str(exc), as_json=as_json, code="sandbox")
     if _is_database_unreachable(exc):
-        from core.db.engine import describe_database_error
-
-        fail(describe_database_error(exc, _database_url()), as_json=as_json, code="database_unavailable")
+        fail(services.describe_database_error(exc, _database_url()), as_json=as_json, code="database_unavailable")
     log = _log_unexpected(exc)
     where = f" Details (without secrets) are in {log}." if log else ""
     fail(f"An unexpected {type(exc).__name__} stopped the command.{where}", as_json=as_json, code="unexpected")

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
+from core import services
 from core.cli.common import JsonOption, actor, command, emit, get_runtime, new_app, to_jsonable
-from core.demo import service as demo
 
 demo_app = new_app("Demo mode: the bundled Visma sandbox, demo accounts and demo payroll.")
 
@@ -47,14 +47,14 @@ def _human_seed(r: dict) -> str:
 @command
 def status_cmd(as_json: JsonOption = False) -> None:
     """Where the sandbox runs, its companies' states and faults, and the accounts."""
-    emit(demo.demo_status(get_runtime()), as_json, _human_status)
+    emit(services.demo_status(get_runtime()), as_json, _human_status)
 
 
 @demo_app.command("seed")
 @command
 def seed_cmd(as_json: JsonOption = False) -> None:
     """Create and authorize one demo account per sandbox company, the demo payroll and its mappings (idempotent)."""
-    emit(demo.seed_demo(get_runtime(), actor=actor()), as_json, _human_seed)
+    emit(services.seed_demo(get_runtime(), actor=actor()), as_json, _human_seed)
 
 
 @demo_app.command("reset")
@@ -65,14 +65,7 @@ def reset_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Reset the sandbox to its seed and empty this product's tables."""
-    rt = get_runtime()
-    result = demo.reset_demo(rt, actor=actor())
-    if seed:
-        result["seed"] = demo.seed_demo(rt, actor=actor())
-    if stop:
-        from core.demo.sandbox import stop_sandbox
-
-        result["sandbox_stopped"] = stop_sandbox(rt.settings)
+    result = services.reset_demo(get_runtime(), actor=actor(), seed=seed, stop=stop)
     emit(result, as_json, lambda r: f"Demo reset: sandbox back to its seed, {len(r['tables_emptied'])} tables emptied."
          + (f"\n{_human_seed(r['seed'])}" if "seed" in r else ""))
 
@@ -85,7 +78,7 @@ def state_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Switch a sandbox company into a known error (or back to ok)."""
-    company = demo.set_company_state(get_runtime(), company_id, state, actor=actor())
+    company = services.set_company_state(get_runtime(), company_id, state, actor=actor())
     emit(company, as_json, lambda c: f"{c['name']}: state {c['state']}")
 
 
@@ -106,5 +99,5 @@ def faults_cmd(
     faults = {k: v for k, v in faults.items() if v is not None}
     if faults.get("http_error") == 0:
         faults["http_error"] = None
-    company = demo.set_company_faults(get_runtime(), company_id, actor=actor(), **faults)
+    company = services.set_company_faults(get_runtime(), company_id, actor=actor(), **faults)
     emit(company, as_json, lambda c: f"{c['name']}: faults {c['faults']}")

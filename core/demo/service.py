@@ -17,6 +17,7 @@ from core.db.engine import session_scope
 from core.db.models import AUTHORIZED, utcnow
 from core.demo.constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
 from core.demo.login import DemoLoginError, login_and_consent
+from core.demo.sandbox import stop_sandbox
 from core.errors import ServiceError
 from core.mappings.companies import map_company
 from core.payroll.store import list_payroll_companies, seed_demo_payroll
@@ -161,8 +162,18 @@ def seed_demo(rt, *, actor: str) -> dict[str, Any]:
     }
 
 
-def reset_demo(rt, *, actor: str) -> dict[str, Any]:
-    """The sandbox back to its seed and every table of this product emptied (accounts, runs, mappings, audit)."""
+def reset_demo(rt, *, actor: str, seed: bool = False, stop: bool = False) -> dict[str, Any]:
+    """The sandbox back to its seed and every table of this product emptied (accounts, runs, mappings, audit);
+    then, when asked, the demo seeded again (``seed``) and the embedded sandbox process stopped (``stop``)."""
+    result = _reset(rt, actor=actor)
+    if seed:
+        result["seed"] = seed_demo(rt, actor=actor)
+    if stop:
+        result["sandbox_stopped"] = stop_sandbox(rt.settings)
+    return result
+
+
+def _reset(rt, *, actor: str) -> dict[str, Any]:
     _admin(rt, "POST", "reset")
     metadata = sa.MetaData()
     metadata.reflect(bind=rt.engine)  # every table in the database, also those of modules not imported here
