@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from core.db.crypto import TokenCipher, resolve_encryption_key
 from core.db.engine import make_engine, migrate
+from core.demo.sandbox import ensure_sandbox, register_redirect_uri
 from core.settings import PRODUCTION_IDENTITY_URL, Settings, load_settings
 from core.visma.client import VismaClient
 from core.visma.oauth import VismaOAuth
@@ -56,6 +57,12 @@ class Runtime:
         self._closers.append(client.close)
         return client
 
+    def accept_redirect_uri(self, redirect_uri: str) -> None:
+        """Let the identity server send the browser back to ``redirect_uri``. Only the embedded demo sandbox can be
+        told (the dashboard on another port); in production the URI is the one registered with Visma."""
+        if self.embedded_sandbox and self.sandbox_url and redirect_uri != self.settings.redirect_uri:
+            register_redirect_uri(self.sandbox_url, redirect_uri)
+
     def close(self) -> None:
         for close in reversed(self._closers):
             close()
@@ -74,8 +81,6 @@ def build_runtime(
         # Demo mode pointed at a sandbox started elsewhere (tests, or `python -m sandbox` run by hand).
         sandbox_url = settings.identity_url
     elif settings.demo_mode and start_sandbox:
-        from core.demo.sandbox import ensure_sandbox
-
         sandbox_url = ensure_sandbox(settings)
         embedded = True
         settings = settings.with_visma_urls(sandbox_url, f"{sandbox_url}/v2")

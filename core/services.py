@@ -34,7 +34,6 @@ from core.accounts.views import AccountView as AccountView
 # --- payroll
 from core.payroll.store import import_journal_file as import_journal_file
 from core.payroll.store import list_payroll_companies as list_payroll_companies
-from core.payroll.store import seed_demo_payroll as seed_demo_payroll
 from core.payroll.views import CompanyView as CompanyView
 from core.payroll.views import ImportView as ImportView
 
@@ -103,5 +102,6 @@ from core.demo.service import demo_status as demo_status
 from core.demo.service import prepare_demo as prepare_demo
 from core.demo.service import reset_demo as reset_demo
 from core.demo.service import seed_demo as seed_demo
+from core.demo.service import seed_demo_payroll as seed_demo_payroll
 from core.demo.service import set_company_faults as set_company_faults
 from core.demo.service import set_company_state as set_company_state

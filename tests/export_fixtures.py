@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from core.db.engine import session_scope
 from core.db.models import PayrollCompany, PayrollRun
-from core.demo.payroll import DEMO_COMPANIES, demo_runs
-from core.payroll.store import DEMO_MAPPING, _write_batch
+from core.demo.payroll import DEMO_COMPANIES, DEMO_MAPPING, demo_runs
+from core.payroll.store import _write_batch
 from core.payroll.types import PayrollCompanyData
 from sandbox import seed
 from tests.core_fixtures import authorize

@@ -17,7 +17,7 @@ BAKKERIJ_CODE = "BAKKERIJ-DGK"
 
 
 def company_code_for(sandbox_company_name: str) -> str:
-    from core.payroll.store import DEMO_MAPPING
+    from core.demo.payroll import DEMO_MAPPING
 
     return next(code for code, name in DEMO_MAPPING.items() if name == sandbox_company_name)
 

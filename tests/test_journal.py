@@ -21,8 +21,8 @@ from core.export.voucher import (
     VoucherRow,
     build_voucher,
     export_marker,
-    is_balanced_to_the_cent,
 )
+from core.money import is_balanced_to_the_cent
 from core.payroll.types import JournalLine, PayrollRunData
 
 D = Decimal

@@ -8,10 +8,11 @@ import pytest
 import sqlalchemy as sa
 
 from core.db.models import JournalLineRow, PayrollCompany, PayrollRun
-from core.demo.payroll import DEMO_COMPANIES, demo_runs
+from core.demo.payroll import DEMO_COMPANIES, DEMO_MAPPING, demo_runs
+from core.demo.service import seed_demo_payroll
 from core.payroll.file_import import to_csv_bytes
 from core.payroll.sources import DemoPayrollSource
-from core.payroll.store import DEMO_MAPPING, import_journal_file, list_payroll_companies, seed_demo_payroll, sync_source
+from core.payroll.store import import_journal_file, list_payroll_companies, sync_source
 from sandbox import seed
 
 CODE = "HOVENIER-GROEN"

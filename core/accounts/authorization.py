@@ -23,7 +23,6 @@ from core.accounts.views import AccountChangeView
 from core.db import audit
 from core.db.engine import session_scope
 from core.db.models import AUTHORIZED, Account, CompanyMapping, OAuthState
-from core.demo.sandbox import register_redirect_uri
 from core.errors import ServiceError
 from core.visma.oauth import OAuthError, TokenSet
 
@@ -34,8 +33,8 @@ def start_authorization(rt, name: str, *, actor: str, redirect_uri: str | None =
     ``redirect_uri`` defaults to the configured one (production: the URI registered with Visma). The dashboard passes
     its own address in demo mode, where the embedded sandbox learns it here, so a demo on another port still works.
     """
-    if redirect_uri and redirect_uri != rt.settings.redirect_uri and rt.embedded_sandbox:
-        register_redirect_uri(rt.sandbox_url, redirect_uri)
+    if redirect_uri:
+        rt.accept_redirect_uri(redirect_uri)
     redirect_uri = redirect_uri or rt.settings.redirect_uri
     at = now()
     with session_scope(rt.engine) as session:

@@ -393,3 +393,16 @@ def large_run(n_lines: int, *, seed: int = 7, year: int = 2026, period: int = 3)
                                          amount if is_debit else _ZERO, _ZERO if is_debit else amount,
                                          employee=emp_name))
     return PayrollRunData(f"LARGE-{seed}", year, period, 1, _processed_at(year, period), tuple(lines))
+
+
+# Demo payroll company code -> the sandbox company it is mapped to (sandbox/seed.py COMPANIES names).
+# SCHOONMAAK-FRIS has no Visma company on purpose: the dashboard shows an unmapped company.
+DEMO_MAPPING: dict[str, str] = {
+    "BAKKERIJ-DGK": "Bakkerij De Gouden Korst B.V.",
+    "INSTALLATIE-VDB": "Van der Berg Installatietechniek B.V.",
+    "HOVENIER-GROEN": "Hoveniersbedrijf Groen & Zonen",
+    "TRANSPORT-VISSER": "Transportbedrijf Visser B.V.",
+    "KAPSALON-KNIPPERLICHT": "Kapsalon Het Knipperlicht",
+    "DRUKKERIJ-SMIT": "Drukkerij Smit & Co B.V.",
+    "ADMIN-MULDER": "Administratiekantoor Mulder V.O.F.",
+}

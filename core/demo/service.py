@@ -4,6 +4,7 @@ which production Visma does not have."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -14,13 +15,14 @@ from core.accounts.records import create_account, list_accounts
 from core.accounts.views import AccountChangeView
 from core.db import audit
 from core.db.engine import session_scope
-from core.db.models import AUTHORIZED, utcnow
+from core.db.models import AUTHORIZED, PayrollRun, utcnow
 from core.demo.constants import DEMO_PASSWORD, DEMO_USER_ALL_COMPANIES
 from core.demo.login import DemoLoginError, login_and_consent
+from core.demo.payroll import demo_source, demo_window_source
 from core.demo.sandbox import stop_sandbox
 from core.errors import ServiceError
 from core.mappings.companies import map_company
-from core.payroll.store import list_payroll_companies, seed_demo_payroll
+from core.payroll.store import list_payroll_companies, sync_source
 
 ADMIN_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 def _sandbox_url(rt) -> str:
@@ -206,3 +208,20 @@ def set_company_faults(rt, visma_company_id: str, *, actor: str, **faults: Any) 
         audit.record(session, actor=actor, action="demo.company_faults",
                      detail={"visma_company_id": visma_company_id, "faults": faults})
     return company
+
+
+def seed_demo_payroll(rt, *, actor: str = "demo-seed", now: datetime | None = None) -> dict:
+    """Store the demo payroll companies and their twelve runs each; idempotent (a second call adds nothing).
+
+    With ``now`` (a live demo) the runs are the twelve months processed by then; without it, the fixed year 2026
+    (periods 1–12), which tests rely on.
+    """
+    before = _count_runs(rt)
+    source = demo_source() if now is None else demo_window_source(now)
+    result = sync_source(rt, source, actor=actor)
+    return {"companies": result["companies"], "runs_added": _count_runs(rt) - before}
+
+
+def _count_runs(rt) -> int:
+    with session_scope(rt.engine) as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(PayrollRun)) or 0

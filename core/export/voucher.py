@@ -36,11 +36,12 @@ import calendar
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_FLOOR, Decimal, localcontext
 
 from core.errors import ServiceError
 from core.export.texts import MAX_MARKER, export_marker, transaction_text, voucher_text
-from core.payroll.types import JournalLine, PayrollRunData
+from core.money import CENT, format_amount, is_balanced_to_the_cent, round_cents
+from core.payroll.types import JournalLine, PayrollRunData, journal_difference
 
 __all__ = [
     "VOUCHER_TYPE_MANUAL",
@@ -58,8 +59,6 @@ VOUCHER_TYPE_MANUAL = 2
 # Visma's VoucherRowApi caps amounts at 1e10 (2026 spec); larger is a data error, not a payroll.
 MAX_AMOUNT = Decimal("9999999999.99")
 
-CENT = Decimal("0.01")
-HALF_CENT = Decimal("0.005")
 ZERO = Decimal(0)
 ZERO_CENTS = Decimal("0.00")
 
@@ -141,37 +140,10 @@ def _to_json_number(amount: Decimal) -> float:
     return value
 
 
-def format_amount(amount: Decimal) -> str:
-    """Dutch notation for messages and texts: 1.234,56."""
-    sign = "-" if amount < 0 else ""
-    text = f"{abs(amount.quantize(CENT, ROUND_HALF_UP)):,.2f}"
-    return sign + text.replace(",", "_").replace(".", ",").replace("_", ".")
-
-
 # --------------------------------------------------------------------------------------------------- balance
 
 
-def journal_difference(lines: Iterable[JournalLine]) -> tuple[Decimal, Decimal]:
-    """Exact (total debit, total credit) of journal lines, no rounding."""
-    debit = credit = ZERO
-    with localcontext(prec=100):
-        for line in lines:
-            debit += line.debit
-            credit += line.credit
-    return debit, credit
-
-
-def is_balanced_to_the_cent(total_debit: Decimal, total_credit: Decimal) -> bool:
-    """The balance rule shared by the importer and the voucher builder: the exact difference is below half a
-    cent, i.e. it rounds to 0.00. Amounts with two decimals must therefore balance exactly."""
-    return abs(total_debit - total_credit) < HALF_CENT
-
-
 # --------------------------------------------------------------------------------------------------- build
-
-
-def _round(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, ROUND_HALF_UP)
 
 
 def _resolve_account(payroll_account: str, ledger_map: Mapping[str, int] | None) -> int | None:
@@ -198,7 +170,7 @@ def _fit_side(exact: list[Decimal], target: Decimal) -> tuple[list[Decimal], int
     Returns the rounded amounts and the index of the row that took the rounding difference (None if none
     was needed or the difference was spread by largest remainder).
     """
-    rounded = [_round(a) for a in exact]
+    rounded = [round_cents(a) for a in exact]
     diff = target - sum(rounded, ZERO)
     if not diff or not rounded:
         return rounded, None
@@ -356,7 +328,7 @@ def _checked_total(run: PayrollRunData, any_rows: list, total_debit: Decimal, to
             f"{format_amount(total_credit)} (difference {format_amount(total_debit - total_credit)}). "
             "Correct the journal in the payroll system and process or import it again.",
         )
-    target = _round(total_debit)
+    target = round_cents(total_debit)
     if target > MAX_AMOUNT:
         raise JournalError(
             "amount-out-of-range",
@@ -374,7 +346,7 @@ def _side_rows(rows: Mapping[_RowKey, list], keys: list[_RowKey], amounts: list[
             continue
         suffix = ""
         if i == adjusted:
-            delta = amount - _round(abs(rows[(account, item)][0]))
+            delta = amount - round_cents(abs(rows[(account, item)][0]))
             suffix = f" (afronding {'+' if delta > 0 else '-'}{format_amount(abs(delta))})"
         out.append(
             VoucherRow(

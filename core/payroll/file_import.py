@@ -35,10 +35,10 @@ from decimal import Decimal
 from typing import Any
 
 from core.errors import ServiceError
-from core.export.voucher import format_amount, is_balanced_to_the_cent, journal_difference
+from core.money import format_amount, is_balanced_to_the_cent
 from core.payroll.cells import cell_amount, cell_int, cell_percentage, cell_text
 from core.payroll.tables import COLUMNS, Unreadable, csv_rows, find_header, xlsx_rows
-from core.payroll.types import JournalLine, PayrollRunData, run_label
+from core.payroll.types import JournalLine, PayrollRunData, journal_difference, run_label
 
 __all__ = [
     "MAX_FILE_BYTES",

@@ -12,14 +12,12 @@ Why it is shaped this way:
 * **Counting in SQL.** `list_payroll_companies` aggregates with one GROUP BY, so the dashboard stays fast with
   thousands of companies.
 
-`DEMO_MAPPING` names, for each demo payroll company, the bundled sandbox company it is mapped to by `demo seed`
-(copied from the sandbox's seed: core talks to the sandbox over HTTP only, like to Visma).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -40,7 +38,6 @@ from core.db.models import (
     PayrollRun,
     utcnow,
 )
-from core.demo.payroll import demo_source, demo_window_source
 from core.errors import ServiceError
 from core.payroll.file_import import RowError, parse_journal_file
 from core.payroll.sources import PayrollSource, PayrollSourceError
@@ -48,30 +45,15 @@ from core.payroll.types import JournalLine, PayrollCompanyData, PayrollRunData, 
 from core.payroll.views import CompanyView, ImportErrorView, ImportView
 
 __all__ = [
-    "DEMO_MAPPING",
     "DuplicateRunError",
     "get_company",
     "import_journal_file",
     "list_payroll_companies",
     "load_run_data",
     "run_label",
-    "seed_demo_payroll",
     "store_runs",
     "sync_source",
 ]
-
-# Demo payroll company code -> the sandbox company it is mapped to (sandbox/seed.py COMPANIES names).
-# SCHOONMAAK-FRIS has no Visma company on purpose: the dashboard shows an unmapped company.
-DEMO_MAPPING: dict[str, str] = {
-    "BAKKERIJ-DGK": "Bakkerij De Gouden Korst B.V.",
-    "INSTALLATIE-VDB": "Van der Berg Installatietechniek B.V.",
-    "HOVENIER-GROEN": "Hoveniersbedrijf Groen & Zonen",
-    "TRANSPORT-VISSER": "Transportbedrijf Visser B.V.",
-    "KAPSALON-KNIPPERLICHT": "Kapsalon Het Knipperlicht",
-    "DRUKKERIJ-SMIT": "Drukkerij Smit & Co B.V.",
-    "ADMIN-MULDER": "Administratiekantoor Mulder V.O.F.",
-}
-
 
 class DuplicateRunError(ServiceError):
     """A run that is already stored; nothing of the batch was written."""
@@ -259,23 +241,6 @@ def sync_source(rt, source: PayrollSource, *, actor: str, since: date | None = N
         companies += 1
         runs += len(new)
     return {"companies": companies, "runs": runs}
-
-
-def seed_demo_payroll(rt, *, actor: str = "demo-seed", now: datetime | None = None) -> dict:
-    """Store the demo payroll companies and their twelve runs each; idempotent (a second call adds nothing).
-
-    With ``now`` (a live demo) the runs are the twelve months processed by then; without it, the fixed year 2026
-    (periods 1–12), which tests rely on.
-    """
-    before = _count_runs(rt)
-    source = demo_source() if now is None else demo_window_source(now)
-    result = sync_source(rt, source, actor=actor)
-    return {"companies": result["companies"], "runs_added": _count_runs(rt) - before}
-
-
-def _count_runs(rt) -> int:
-    with session_scope(rt.engine) as session:
-        return session.scalar(sa.select(sa.func.count()).select_from(PayrollRun)) or 0
 
 
 def load_run_data(session: Session, run: PayrollRun, company_code: str) -> PayrollRunData:

@@ -8,9 +8,10 @@ cents happens once, when the voucher is built (`core.export.voucher`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 __all__ = ["JournalLine", "PayrollCompanyData", "PayrollRunData", "run_label"]
 
@@ -92,3 +93,13 @@ class PayrollRunData:
     def label(self) -> str:
         """How users name a run, e.g. "2026-03 run 1"."""
         return run_label(self.year, self.period, self.run_number)
+
+
+def journal_difference(lines: Iterable[JournalLine]) -> tuple[Decimal, Decimal]:
+    """Exact (total debit, total credit) of journal lines, no rounding."""
+    debit = credit = Decimal(0)
+    with localcontext(prec=100):
+        for line in lines:
+            debit += line.debit
+            credit += line.credit
+    return debit, credit
