@@ -17,7 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.troubleshooting.troubleshooting import Entry, catalogue, match  # noqa: E402
+from core.troubleshooting.catalogue import Entry, catalogue  # noqa: E402
+from core.troubleshooting.matcher import match  # noqa: E402
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _NUMBER = re.compile(r"(?<![\w.])\d+")

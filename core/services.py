@@ -89,11 +89,13 @@ from core.status import unknown_status as unknown_status
 from core.overview import overview as overview
 
 # --- troubleshooting
-from core.troubleshooting.troubleshooting import Entry as Entry
-from core.troubleshooting.troubleshooting import catalogue as catalogue
-from core.troubleshooting.troubleshooting import find_entry as find_entry
-from core.troubleshooting.troubleshooting import match as match
-from core.troubleshooting.troubleshooting import search as search
+from core.troubleshooting.catalogue import Entry as Entry
+from core.troubleshooting.catalogue import catalogue as catalogue
+from core.troubleshooting.catalogue import find_entry as find_entry
+from core.troubleshooting.classify import entry_for as entry_for
+from core.troubleshooting.matcher import MatchResult as MatchResult
+from core.troubleshooting.matcher import match as match
+from core.troubleshooting.search import search as search
 
 # --- demo mode
 from core.demo.constants import DEMO_PASSWORD as DEMO_PASSWORD

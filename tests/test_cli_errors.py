@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from core.cli.errors import errors_app
-from core.troubleshooting.troubleshooting import catalogue
+from core.troubleshooting.catalogue import catalogue
 
 runner = CliRunner()
 

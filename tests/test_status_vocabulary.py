@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from core.cli.accounts import _STATUS_WORDS
 from core.db.models import ACCOUNT_STATUSES, EXPORT_STATUSES
 from core.services import ACCOUNT_STATUS_LOOKS, EXPORT_STATUS_LOOKS, FIX_IN_PLACES, SEVERITY_LOOKS
-from core.troubleshooting.troubleshooting import FIX_IN, SEVERITIES
+from core.troubleshooting.catalogue import FIX_IN, SEVERITIES
 from ui.charts import STATUS_ORDER
 from ui.status import (
     FIX_IN_LABELS,

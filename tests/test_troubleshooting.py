@@ -16,19 +16,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from core.troubleshooting import troubleshooting as ts
-from core.troubleshooting.troubleshooting import (
-    CatalogueError,
-    Entry,
-    MatchResult,
-    catalogue,
-    classify,
-    find_entry,
-    get_entry,
-    load_catalogue,
-    match,
-    search,
-)
+from core.troubleshooting import catalogue as catalogue_module
+from core.troubleshooting import matcher as ts
+from core.troubleshooting.catalogue import CatalogueError, Entry, catalogue, find_entry, get_entry, load_catalogue
+from core.troubleshooting.classify import classify
+from core.troubleshooting.matcher import MatchResult, match
+from core.troubleshooting.search import search
 
 ARTICLE_PATH = Path("/work/shared/reference/integration-article.txt")
 
@@ -125,12 +118,12 @@ def test_get_and_find_entry():
 
 
 def test_catalogue_is_loaded_once():
-    assert ts._catalogue() is ts._catalogue()
+    assert catalogue_module.entries() is catalogue_module.entries()
     assert catalogue() == catalogue() and catalogue() is not catalogue()  # callers get their own list
 
 
 def _write_catalogue(tmp_path: Path, mutate) -> Path:
-    data = yaml.safe_load(ts.CATALOGUE_PATH.read_text(encoding="utf-8"))
+    data = yaml.safe_load(catalogue_module.CATALOGUE_PATH.read_text(encoding="utf-8"))
     mutate(data["entries"])
     path = tmp_path / "catalogue.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -151,6 +144,8 @@ def _write_catalogue(tmp_path: Path, mutate) -> Path:
         (lambda es: es[0].update(language=["de"]), "language tags"),
         (lambda es: es[0].update(http_statuses=[42]), "HTTP status codes"),
         (lambda es: es.__delitem__(slice(10, None)), "at least 30"),
+        (lambda es: es[0].update(default_for=["code:abc"]), "default_for values must look like"),
+        (lambda es: es[0].update(default_for=["status:401"]), "default_for names status:401 on more than one entry"),
     ],
 )
 def test_load_catalogue_rejects_broken_files_with_a_clear_message(tmp_path, mutate, message):

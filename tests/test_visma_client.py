@@ -481,12 +481,6 @@ def test_helpers():
     assert LedgerAccount.from_api({"Number": "4000", "Name": "x", "IsActive": True}).number == 4000
 
 
-def test_entry_id_is_guarded():
-    err = VismaError("ForbiddenRequestException - No access to module: api_standard", status=403, error_code=4002)
-    entry = err.entry_id  # None before core.troubleshooting.troubleshooting exists; a catalogue id after
-    assert entry is None or isinstance(entry, str)
-
-
 # -- rate limiter ------------------------------------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from core.db import audit
 from core.db.engine import session_scope
 from core.db.models import AUTHORIZED, Account, CompanyMapping, OAuthState
 from core.errors import ServiceError
+from core.troubleshooting.classify import classify, entry_for
 from core.visma.oauth import OAuthError, TokenSet
 
 
@@ -99,17 +100,6 @@ _CALLBACK_ERRORS: dict[str, tuple[str, str | None]] = {
 }
 
 
-def _classify(**kwargs) -> str | None:
-    try:
-        from core.troubleshooting.troubleshooting import classify
-    except ImportError:  # pragma: no cover - the catalogue is part of the product
-        return None
-    try:
-        return classify(**kwargs)
-    except Exception:  # a matcher problem must never hide the real error
-        return None
-
-
 def _callback_error_message(error: str, description: str) -> tuple[str, str | None]:
     message, entry = _CALLBACK_ERRORS.get(
         error,
@@ -120,7 +110,7 @@ def _callback_error_message(error: str, description: str) -> tuple[str, str | No
             None,
         ),
     )
-    return message, _classify(oauth_error=error, message=description) or entry
+    return message, classify(oauth_error=error, message=description) or entry
 
 
 def _validate_callback(params: dict[str, str]) -> None:
@@ -171,7 +161,7 @@ def _exchange_failure(exc: OAuthError) -> tuple[str, str | None]:
         return ("Visma's login service could not be reached. Wait a few minutes and authorize again.",
                 "visma-unavailable")
     return (f"Visma refused to issue tokens ({exc}). Start the authorization again.",
-            _classify(oauth_error=exc.error, message=exc.description))
+            entry_for(exc))
 
 
 def _exchange_code(rt, pending: OAuthState, code: str, *, actor: str) -> TokenSet:

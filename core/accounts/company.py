@@ -13,6 +13,7 @@ import httpx
 from core.accounts.records import record_failure
 from core.accounts.revocation import revoke_quietly
 from core.errors import ServiceError
+from core.troubleshooting.classify import entry_for
 from core.visma.errors import VismaError
 from core.visma.oauth import TokenSet
 
@@ -76,7 +77,7 @@ def read_company(rt, account_id: int, tokens: TokenSet, *, actor: str) -> Chosen
             return ChosenCompany(company_id, company_name, _API_MODULE_INACTIVE, "api-module-inactive")
         if exc.status in (400, 403, 404):
             reason = f"Authorized, but Visma refuses to show the company's settings: {exc}"[:500]
-            return ChosenCompany(company_id, company_name, reason, exc.entry_id)
+            return ChosenCompany(company_id, company_name, reason, entry_for(exc))
         raise _company_unreachable(rt, account_id, tokens, exc, exc.status, actor=actor) from None
     except httpx.HTTPError as exc:
         raise _company_unreachable(rt, account_id, tokens, exc, None, actor=actor) from None

@@ -14,7 +14,8 @@ import textwrap
 
 import typer
 
-from core.troubleshooting.troubleshooting import MatchResult, catalogue, match
+from core import services
+from core.services import MatchResult
 
 errors_app = typer.Typer(
     help="Troubleshooting: find the known error behind a message, or list the catalogue.",
@@ -82,7 +83,7 @@ def match_command(
     """
     if text == "-":
         text = sys.stdin.read()
-    result = match(text)
+    result = services.match(text)
     if as_json:
         _dump(result.to_dict())
     else:
@@ -94,7 +95,7 @@ def list_command(
     as_json: bool = typer.Option(False, "--json", help="Print every entry with all its fields as a JSON list."),
 ) -> None:
     """List the troubleshooting catalogue."""
-    entries = catalogue()
+    entries = services.catalogue()
     if as_json:
         _dump([e.to_dict() for e in entries])
         return

@@ -134,22 +134,5 @@ def _voucher_error_fields(err) -> dict:
     }
 
 
-def _entry_of(err) -> str | None:
-    entry = getattr(err, "entry_id", None)
-    if entry:
-        return entry
-    from core.troubleshooting.troubleshooting import classify
-
-    return classify(http_status=err.status, error_code=err.error_code, message=err.message)
-
-
-def _entry_or(err) -> str | None:
-    from core.visma.client import VismaError
-
-    if isinstance(err, VismaError):
-        return _entry_of(err)
-    return getattr(err, "entry_id", None)
-
-
 def ms_since(start: float) -> int:
     return int((time.monotonic() - start) * 1000)

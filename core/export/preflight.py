@@ -24,11 +24,11 @@ from core.db.engine import session_scope
 from core.db.models import AUTHORIZED, NEEDS_REAUTHORIZATION, SENT, PayrollRun
 from core.errors import ServiceError
 from core.export.context import load_context, load_run_context
-from core.export.job import _entry_of
 from core.export.texts import export_marker
 from core.export.voucher import JournalError, build_voucher
 from core.mappings.chart import Chart, fetch_chart, store_chart
 from core.payroll.store import get_company, load_run_data, run_label
+from core.troubleshooting.classify import entry_for
 from core.visma.client import VismaError
 
 __all__ = ["preflight_company", "preflight_run"]
@@ -41,7 +41,7 @@ def _finding(severity: str, entry_id: str | None, message: str, detail: str | No
 
 
 def _visma_finding(err, check: str, what: str) -> dict:
-    return _finding(ERROR, _entry_of(err), f"{what}: {err.message}", str(err), check=check)
+    return _finding(ERROR, entry_for(err), f"{what}: {err.message}", str(err), check=check)
 
 
 class _Live:

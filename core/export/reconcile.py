@@ -14,7 +14,8 @@ from datetime import date
 from core.db.models import FAILED, SENDING, SENT
 from core.errors import ServiceError
 from core.export.claims import AttemptRecord, dumps, finish_failed, finish_sent, now_utc, release_unknown
-from core.export.job import Sending, SendJob, SendResultView, _entry_of, _voucher_error_fields, ms_since
+from core.export.job import Sending, SendJob, SendResultView, _voucher_error_fields, ms_since
+from core.troubleshooting.classify import entry_for
 from core.visma.client import VismaError
 from core.visma.models import fiscal_year_for
 
@@ -48,7 +49,7 @@ def lookup(job: SendJob, marker: str) -> tuple[list, AttemptRecord]:
 
 def lookup_failed(err: VismaError, started_at, t0: float) -> AttemptRecord:
     return AttemptRecord(kind="reconcile", outcome="unknown", started_at=started_at, duration_ms=ms_since(t0),
-                         entry_id=_entry_of(err), **_voucher_error_fields(err))
+                         entry_id=entry_for(err), **_voucher_error_fields(err))
 
 
 def reconciled(s: Sending, job: SendJob, found: list) -> SendResultView:
@@ -65,7 +66,7 @@ def reconciled(s: Sending, job: SendJob, found: list) -> SendResultView:
 def after_unknown(s: Sending, job: SendJob, err: VismaError) -> SendResultView:
     """A POST whose outcome is unknown: look the marker up at once, and settle the run only as far as it is known."""
     answered = err.status is not None  # Visma finished the request (5xx); else it may still be processing
-    entry = _entry_of(err) or "visma-unavailable"
+    entry = entry_for(err) or "visma-unavailable"
     started_at, t0 = now_utc(), time.monotonic()
     try:
         found, record = lookup(job, job.claim.marker)
@@ -101,7 +102,7 @@ def lookup_taken_over(s: Sending, job: SendJob) -> tuple[list, SendResultView | 
         if isinstance(err, VismaError):
             job.attempts.append(lookup_failed(err, started_at, t0))
         message = f"Outcome of an earlier send still unknown; the look-up in Visma failed ({err})."
-        entry = _entry_of(err) if isinstance(err, VismaError) else err.entry_id
+        entry = entry_for(err)
         release_unknown(s.engine, job.claim, s.actor, job.attempts, message=message, entry_id=entry, settled=True,
                         now=s.now())
         return [], job.outcome("unknown", SENDING, message=message, entry_id=entry)

@@ -76,12 +76,13 @@ from core.export.claims import (
     stale_condition,
     take_over,
 )
-from core.export.job import ExportOptions, Sending, SendJob, _entry_of, _entry_or, _voucher_error_fields
+from core.export.job import ExportOptions, Sending, SendJob, _voucher_error_fields
 from core.export.job import ms_since as _ms
 from core.export.reconcile import after_unknown, lookup_taken_over, reconciled
 from core.export.results import ExportSummaryView, ResendResultView, SendResultView, summarize
 from core.export.texts import export_marker
 from core.export.voucher import JournalError
+from core.troubleshooting.classify import entry_for
 from core.visma.client import VismaError
 
 __all__ = ["reconcile_stale", "resend_run", "send_pending", "send_run"]
@@ -188,7 +189,7 @@ class _Sender(Sending):
         except VismaError as err:
             return self._post_refused(job, err, AttemptRecord(
                 kind="post", outcome="unknown" if err.outcome_unknown else "failed", started_at=started_at,
-                duration_ms=_ms(t0), request_json=request_json, entry_id=_entry_of(err), **_voucher_error_fields(err)))
+                duration_ms=_ms(t0), request_json=request_json, entry_id=entry_for(err), **_voucher_error_fields(err)))
         except ServiceError as err:  # the token could not be had (re-authorization needed): nothing was sent
             job.attempts.append(AttemptRecord(kind="post", outcome="failed", started_at=started_at,
                                               duration_ms=_ms(t0), request_json=request_json,
@@ -245,7 +246,7 @@ class _Sender(Sending):
         try:
             self.build(job, self.chart(job.ctx, job.vs))
         except (JournalError, VismaError, ServiceError) as err:
-            entry = getattr(err, "code", None) if isinstance(err, JournalError) else _entry_or(err)
+            entry = getattr(err, "code", None) if isinstance(err, JournalError) else entry_for(err)
             message = getattr(err, "message", str(err))
             finish_failed(self.engine, job.claim, self.actor, job.attempts, message=message, entry_id=entry,
                           now=self.now())
@@ -261,7 +262,7 @@ def _record_before_post(job: SendJob, kind: str, err: Exception, started: dateti
     if isinstance(err, JournalError):
         record.entry_id, record.error_message = err.code, err.message
     elif isinstance(err, VismaError):
-        record.entry_id = _entry_of(err)
+        record.entry_id = entry_for(err)
         for k, v in _voucher_error_fields(err).items():
             setattr(record, k, v)
     elif isinstance(err, ServiceError):

@@ -14,7 +14,7 @@ from core.errors import ServiceError
 from core.export.context import load_context
 from core.export.views import attempt_view, iso, money
 from core.payroll.store import run_label
-from core.troubleshooting.troubleshooting import find_entry
+from core.troubleshooting.catalogue import find_entry
 
 __all__ = ["support_bundle"]
 

@@ -22,7 +22,7 @@ from core.export.texts import export_marker
 from core.export.voucher import JournalError, build_voucher
 from core.mappings.chart import cached_chart
 from core.payroll.store import run_label
-from core.troubleshooting.troubleshooting import find_entry
+from core.troubleshooting.catalogue import find_entry
 
 __all__ = [
     "company_status_grid",

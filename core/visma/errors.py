@@ -86,15 +86,6 @@ class VismaError(Exception):
     def is_rate_limited(self) -> bool:
         return self.status == 429
 
-    @property
-    def entry_id(self) -> str | None:
-        """The troubleshooting catalogue entry that explains this error, when the catalogue knows one."""
-        try:
-            from core.troubleshooting.troubleshooting import classify
-        except ImportError:
-            return None
-        return classify(http_status=self.status, error_code=self.error_code, message=self.message)
-
     # -- rendering ------------------------------------------------------------------------------------------------
     def _one_line(self) -> str:
         where = f"{self.method} {self.path}".strip()
