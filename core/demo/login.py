@@ -81,28 +81,11 @@ class _PageParser(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: (v or "") for k, v in attrs}
-        classes = a.get("class", "").split()
-        if tag == "form":
-            self._form = Form(action=a.get("action", ""), method=(a.get("method") or "get").lower())
-            self.forms.append(self._form)
-        elif tag == "title":
-            self._capture.append(("title", None))
-        elif tag == "h1" and not self.h1:
-            self._capture.append(("h1", None))
-        elif a.get("role") == "alert" or "error" in classes or "alert" in classes:
-            self._capture.append((tag, ["alert", ""]))
+        self._page_part(tag, a)
         if self._form is None:
             return
         if tag == "input":
-            kind = (a.get("type") or "text").lower()
-            name = a.get("name", "")
-            if kind == "radio" and name:
-                self._form.radios.append((name, a.get("value", "on"), "", "checked" in a))
-                self._last_radio = len(self._form.radios) - 1
-            elif kind in ("submit", "image"):
-                self._form.buttons.append(Button(name or None, a.get("value", ""), a.get("value", "")))
-            elif name and not (kind == "checkbox" and "checked" not in a):
-                self._form.fields.append((name, kind, a.get("value", "on" if kind == "checkbox" else "")))
+            self._input(a)
         elif tag == "button":
             if (a.get("type") or "submit").lower() == "submit":
                 button = Button(a.get("name") or None, a.get("value", ""))
@@ -113,6 +96,31 @@ class _PageParser(HTMLParser):
             self._form.selects[self._select] = []
         elif tag == "option" and self._select is not None:
             self._option = [a.get("value"), "", "selected" in a]
+
+    def _page_part(self, tag: str, a: dict[str, str]) -> None:
+        """A form starts, or a text worth capturing: the title, the first heading, an alert."""
+        classes = a.get("class", "").split()
+        if tag == "form":
+            self._form = Form(action=a.get("action", ""), method=(a.get("method") or "get").lower())
+            self.forms.append(self._form)
+        elif tag == "title":
+            self._capture.append(("title", None))
+        elif tag == "h1" and not self.h1:
+            self._capture.append(("h1", None))
+        elif a.get("role") == "alert" or "error" in classes or "alert" in classes:
+            self._capture.append((tag, ["alert", ""]))
+
+    def _input(self, a: dict[str, str]) -> None:
+        assert self._form is not None
+        kind = (a.get("type") or "text").lower()
+        name = a.get("name", "")
+        if kind == "radio" and name:
+            self._form.radios.append((name, a.get("value", "on"), "", "checked" in a))
+            self._last_radio = len(self._form.radios) - 1
+        elif kind in ("submit", "image"):
+            self._form.buttons.append(Button(name or None, a.get("value", ""), a.get("value", "")))
+        elif name and not (kind == "checkbox" and "checked" not in a):
+            self._form.fields.append((name, kind, a.get("value", "on" if kind == "checkbox" else "")))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
