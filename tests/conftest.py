@@ -15,12 +15,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
+from typer.testing import CliRunner
 
+from core.cli.common import use_runtime
+from core.cli.main import app as cli_app
 from core.db.engine import make_engine, migrate
-from core.settings import normalize_database_url
-
-# AppTest fixtures (app_env, app_rt) for the page tests.
-pytest_plugins = ["tests.apptest_fixtures"]
+from core.runtime import Runtime, build_runtime
+from core.settings import load_settings, normalize_database_url
+from tests.support.runtime import Clock, runtime_env
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 DATABASES = ["sqlite", "postgresql"] if PG_URL or os.environ.get("CI") else ["sqlite"]
@@ -95,3 +97,29 @@ def sandbox(sandbox_server):
     """The session's sandbox, reset to its seed (states, faults, clock, vouchers, tokens) for this test."""
     httpx.post(f"{sandbox_server.url}/_sandbox/reset", timeout=10).raise_for_status()
     return sandbox_server
+
+
+@pytest.fixture
+def rt(sandbox, database_url, tmp_path) -> Iterator[Runtime]:
+    """A migrated runtime in demo mode over the session sandbox (reset for this test)."""
+    env = runtime_env(sandbox.url, database_url, tmp_path / "data")
+    runtime = build_runtime(load_settings(env))
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def clock(monkeypatch, sandbox) -> Clock:
+    return Clock(monkeypatch, sandbox.url)
+
+
+@pytest.fixture
+def cli(rt):
+    """``cli(*args)`` runs ``python -m core *args`` in-process on the test's runtime; returns typer's Result."""
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        with use_runtime(rt):
+            return runner.invoke(cli_app, list(args))
+
+    return invoke

@@ -1,0 +1,302 @@
+"""AppTest: the Journal Export page (runs and badges, preview, send with confirmation, re-send with a reason, bulk
+send with a summary, file import with its report, history CSV and chart, ``?run=`` deep link)."""
+
+from __future__ import annotations
+
+from tests.support.apptest import all_text, downloaded, new_app, open_page
+from tests.support.pages import BAKKERIJ_CODE, set_state
+
+PAGE = "pages/journal_export.py"
+BAKKERIJ = "Bakkerij De Gouden Korst B.V."
+
+
+def open_tab(at, tab: str):
+    at.session_state["je_tab"] = tab
+    return at.run()
+
+
+def open_run(run_id: int):
+    at = new_app()
+    at.run()
+    at.query_params["run"] = str(run_id)
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def runs_of(rt, code=BAKKERIJ_CODE) -> dict:
+    from core import services
+
+    return {r.id: r for r in services.list_runs(rt, company_code=code)}
+
+
+def test_empty_state_offers_import(app_env):
+    at = open_page(PAGE)
+    assert not at.exception
+    assert "No payroll company yet" in all_text(at)
+    open_tab(at, "Import a journal file")
+    assert not at.exception
+
+
+def test_runs_table_shows_badges_and_failure_inline(rt, with_failure):
+    at = open_page(PAGE)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 3
+    statuses = " ".join(table["status"])
+    assert "Sent" in statuses and "Failed" in statuses and "Not sent" in statuses
+    failed = table[table["status"].str.contains("Failed")].iloc[0]
+    assert failed["problem"] == "Fiscal year missing in Visma"
+    assert "create the fiscal year" in failed["solution"]
+
+
+def test_run_link_focuses_the_run_with_preview_and_attempts(rt, with_failure):
+    at = open_run(with_failure.run_ids[1])
+    text = all_text(at)
+    assert "Failed" in text
+    assert "The fiscal year has not ben created yet in the portal of Visma." in text  # cause inline
+    assert "Balanced" in text  # the voucher preview
+    assert any(m.label == "Total debit (€)" for m in at.metric)
+    # the history of attempts
+    assert any("outcome" in df.value.columns and "failed" in set(df.value["outcome"]) for df in at.dataframe)
+
+
+def test_run_link_reads_one_run_not_every_run(rt, mapped, monkeypatch):
+    from core import services
+
+    def every_run(*args, **kwargs):
+        if kwargs.get("company_code") is None:
+            raise AssertionError("?run= must not read every company's runs")
+        return real(*args, **kwargs)
+
+    real = services.list_runs
+    monkeypatch.setattr(services, "list_runs", every_run)
+    at = open_run(mapped.run_ids[2])
+    assert at.session_state["je_company"] == BAKKERIJ_CODE and at.session_state["je_run"] == mapped.run_ids[2]
+    assert "Balanced" in all_text(at)  # the focused run's voucher preview
+
+
+def test_run_link_to_a_missing_run_says_so(rt, mapped):
+    missing = max(mapped.run_ids) + 1000
+    at = open_run(missing)
+    assert any(f"There is no run with id {missing}" in w.value for w in at.warning)
+    assert not at.error
+
+
+def test_send_one_run_after_confirming(rt, mapped):
+    at = open_run(mapped.run_ids[0])
+    at.button(key=f"je_send_{mapped.run_ids[0]}").click().run()
+    assert not at.exception
+    assert "Send this run to Visma?" in str(at.get("dialog")) or at.button(key="je_confirm_send")
+    at.button(key="je_confirm_send").click().run()
+    assert not at.exception
+    run = runs_of(rt)[mapped.run_ids[0]]
+    assert run.status == "sent" and run.voucher_number
+    assert "was sent: Visma voucher" in all_text(at)
+
+
+def test_send_failure_shows_entry(rt, mapped):
+    set_state(rt, BAKKERIJ, "api_module_inactive")
+    at = open_run(mapped.run_ids[0])
+    at.button(key=f"je_send_{mapped.run_ids[0]}").click().run()
+    at.button(key="je_confirm_send").click().run()
+    assert not at.exception
+    assert runs_of(rt)[mapped.run_ids[0]].status == "failed"
+    text = all_text(at)
+    assert "was not accepted by Visma" in text
+    assert "Deselect the setting 'default company'." in text
+
+
+def test_failed_run_sent_again_after_the_fix(rt, with_failure):
+    failed_id = with_failure.run_ids[1]
+    at = open_run(failed_id)
+    at.button(key=f"je_send_{failed_id}").click().run()
+    at.button(key="je_confirm_send").click().run()
+    assert not at.exception
+    assert runs_of(rt)[failed_id].status == "sent"
+
+
+def test_cancel_closes_the_confirmation(rt, mapped):
+    at = open_run(mapped.run_ids[0])
+    at.button(key=f"je_send_{mapped.run_ids[0]}").click().run()
+    at.button(key="je_cancel_send").click().run()
+    assert not at.exception
+    assert not [b for b in at.button if b.key == "je_confirm_send"]
+    assert runs_of(rt)[mapped.run_ids[0]].status == "not_sent"
+
+
+def test_resend_needs_a_reason(rt, with_failure):
+    sent_id = with_failure.run_ids[0]
+    before = runs_of(rt)[sent_id].voucher_number
+    at = open_run(sent_id)
+    at.button(key=f"je_resend_{sent_id}").click().run()
+    at.button(key="je_confirm_resend").click().run()
+    assert "Say why the run is sent again" in all_text(at)
+    assert runs_of(rt)[sent_id].voucher_number == before
+    at.text_area(key="je_resend_reason").set_value("voucher reversed in Visma after a correction")
+    at.button(key="je_confirm_resend").click().run()
+    assert not at.exception
+    after = runs_of(rt)[sent_id]
+    assert after.status == "sent" and after.voucher_number != before
+
+
+def test_bulk_send_with_progress_and_summary(rt, with_failure):
+    at = open_page(PAGE)
+    open_tab(at, "Send pending")
+    assert not at.exception
+    at.button(key="je_bulk_send").click().run()
+    assert not at.exception
+    assert "Done: **1** sent, **0** failed" in all_text(at)
+    statuses = [r.status for r in runs_of(rt).values()]
+    assert statuses.count("sent") == 2 and statuses.count("failed") == 1
+
+
+def test_bulk_send_failure_lists_runs_and_entries(rt, mapped):
+    set_state(rt, BAKKERIJ, "no_fiscal_year")
+    at = open_page(PAGE)
+    open_tab(at, "Send pending")
+    at.button(key="je_bulk_send").click().run()
+    assert not at.exception
+    text = all_text(at)
+    assert "**3** failed" in text
+    failed_tables = [df.value for df in at.dataframe if "problem" in df.value.columns]
+    assert failed_tables and set(failed_tables[-1]["problem"]) == {"Fiscal year missing in Visma"}
+
+
+GOOD_CSV = (
+    b"Period;Year;Run;GeneralLedgerAccount;ComponentName;Debit;Credit\n"
+    b"3;2026;1;4000;Salaris;1000,00;0\n"
+    b"3;2026;1;1520;Nettolonen;0;1000,00\n"
+)
+
+
+def upload(at, name: str, data: bytes, code: str = "NEW-CO", company_name: str = "New Co"):
+    at.file_uploader(key="je_import_file").set_value((name, data, "text/csv"))
+    at.text_input(key="je_import_code").set_value(code)
+    at.text_input(key="je_import_name").set_value(company_name)
+    at.button(key="FormSubmitter:je_import_form-Import").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_import_file_with_report(rt, app_env):
+    from core import services
+
+    at = open_page(PAGE)
+    open_tab(at, "Import a journal file")
+    upload(at, "journal.csv", GOOD_CSV)
+    assert any("journal.csv: imported 1 run(s)" in s.value for s in at.success)
+    assert not at.error
+    assert [r.label for r in services.list_runs(rt, company_code="NEW-CO")] == ["2026-03 run 1"]
+    # the same file again: the run exists, nothing is imported twice and the report says why
+    upload(at, "journal.csv", GOOD_CSV)
+    assert any("nothing was imported" in e.value for e in at.error)
+    assert "Whole file" in set(at.dataframe[-1].value["row"])
+    assert len(services.list_runs(rt, company_code="NEW-CO")) == 1
+
+
+def test_import_report_lists_refused_rows(rt, app_env):
+    from core import services
+
+    bad = GOOD_CSV + b"3;2026;1;4000;Salaris;abc;0\n3;2026;1;;Nettolonen;0;10\n"
+    at = open_page(PAGE)
+    open_tab(at, "Import a journal file")
+    upload(at, "bad.csv", bad)
+    assert any("bad.csv: nothing was imported" in e.value for e in at.error)
+    report = at.dataframe[-1].value
+    assert list(report.columns) == ["row", "column", "message"]
+    assert {"Row 4", "Row 5"} <= set(report["row"])  # the file's own line numbers, header included
+    assert services.list_runs(rt, company_code="NEW-CO") == []  # all or nothing
+
+
+def test_import_without_a_file_is_refused(rt, app_env):
+    at = open_page(PAGE)
+    open_tab(at, "Import a journal file")
+    at.button(key="FormSubmitter:je_import_form-Import").click().run()
+    assert any("Choose a file" in e.value for e in at.error)
+
+
+def test_history_chart_and_csv(rt, with_failure):
+    import io
+
+    import pandas as pd
+
+    at = open_page(PAGE)
+    open_tab(at, "History and chart")
+    assert not at.exception
+    chart = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    assert chart
+    # the file the browser saves: one row per attempt of this company, readable by Excel (BOM) and pandas
+    raw = downloaded(at, "je_history_csv")
+    assert raw.startswith(b"\xef\xbb\xbf")
+    history = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig")
+    assert len(history) >= 2
+    assert {"sent", "failed"} <= set(history.astype(str).stack())
+    assert not any(w in raw.decode("utf-8-sig").lower() for w in ("access_token", "refresh_token", "bearer "))
+
+
+def test_support_bundle_of_a_failed_run_downloads_without_secrets(rt, with_failure):
+    import json
+
+    failed_id = with_failure.run_ids[1]
+    at = open_run(failed_id)
+    at.button(key=f"je_bundle_{failed_id}").click().run()
+    assert not at.exception
+    raw = downloaded(at, f"je_bundle_dl_{failed_id}")
+    data = json.loads(raw)
+    assert data["entry"]["id"] == "fiscal-year-missing"
+    for secret in ("access_token", "refresh_token", "sandbox-demo-secret", "Bearer ", "Welkom2026"):
+        assert secret not in raw.decode()
+
+
+def test_chart_colours():
+    from core.services import EXPORT_STATUS_LOOKS
+    from ui.charts import exports_chart
+
+    chart = exports_chart([{"year": 2026, "period": 1, "status": "sent", "count": 2},
+                           {"year": 2026, "period": 1, "status": "failed", "count": 1},
+                           {"year": 2026, "period": 2, "status": "not_sent", "count": 3}])
+    spec = chart.to_dict()
+    scale = spec["encoding"]["color"]["scale"]
+    assert scale["domain"] == ["Not sent", "Sent", "Failed"]
+    assert scale["range"] == [EXPORT_STATUS_LOOKS["not_sent"].hex, "#c8102e", EXPORT_STATUS_LOOKS["failed"].hex]
+    assert exports_chart([]) is None
+
+
+def test_progress_relay_draws_in_the_calling_thread():
+    import threading
+
+    from ui.progress import run_with_progress
+
+    seen = []
+
+    def work(progress):
+        threads = [threading.Thread(target=progress, args=(i + 1, 3, {"label": f"r{i}"})) for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return {"sent": 3}
+
+    result = run_with_progress(work, lambda relay: seen.append((threading.current_thread().name, relay.total)))
+    assert result == {"sent": 3}
+    assert seen and all(name == threading.current_thread().name and total == 3 for name, total in seen)
+
+
+def test_progress_relay_reraises():
+    import pytest
+
+    from ui.progress import run_with_progress
+
+    def work(progress):
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError):
+        run_with_progress(work, lambda relay: None)
+
+
+def test_scrub_removes_secrets():
+    from ui.downloads import scrub
+
+    cleaned = scrub({"a": 1, "access_token": "x", "nested": [{"Authorization": "Bearer y", "ok": 2}]})
+    assert cleaned == {"a": 1, "access_token": "[removed]", "nested": [{"Authorization": "[removed]", "ok": 2}]}

@@ -1,0 +1,1 @@
+"""Plain helpers of the test suite (fixtures live in the conftest.py files)."""
