@@ -1,7 +1,6 @@
 """Helpers for the dashboard's AppTest tests: run the app, switch pages, authorize through the sandbox, read text.
 
-The fixtures (``app_env``, ``app_rt``) are in ``tests/apptest_fixtures.py``, loaded for every test by
-``tests/conftest.py``.
+The fixtures (``app_env``, ``app_rt``, ``mapped``, ``with_failure``) are in ``tests/app/conftest.py``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Helpers for the export-side tests: store a few demo runs, authorize an account for a sandbox company, map them;
 and the sandbox admin calls the tests use (faults, states, the vouchers Visma holds).
 
-Import fixtures with ``from tests.core_fixtures import rt, clock  # noqa: F401``; the helpers here are plain functions.
+The fixtures (``rt``, ``clock``) are in tests/conftest.py; the helpers here are plain functions.
 """
 
 from __future__ import annotations

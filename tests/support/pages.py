@@ -1,6 +1,6 @@
-"""Fixtures and helpers for the AppTest tests of the Journal Export, Overview, Troubleshooting and Demo pages.
+"""Helpers for the AppTest tests of the Journal Export, Overview, Troubleshooting and Demo pages.
 
-The app runs against the session sandbox and a fresh SQLite file (``tests.apptest_fixtures.app_env``); data is
+The app runs against the session sandbox and a fresh SQLite file (``app_env`` in tests/app/conftest.py); data is
 arranged through the core services, exactly as users would create it (demo payroll, an account authorized through
 the sandbox's login pages, a mapping, a send).
 """
@@ -19,7 +19,7 @@ def company_code_for(sandbox_company_name: str) -> str:
 
 def setup_company(rt, code: str = BAKKERIJ_CODE, *, periods=(1, 2, 3)):
     """Runs of one demo company, an account authorized for its sandbox company, and the mapping (see
-    ``tests.export_fixtures.setup_company``)."""
+    ``tests.support.export.setup_company``)."""
     from tests.support.export import setup_company as _setup
 
     return _setup(rt, code, periods=periods)
