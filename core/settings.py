@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from core.demo.constants import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
 PRODUCTION_IDENTITY_URL = "https://identity.vismaonline.com"
 PRODUCTION_API_URL = "https://eaccountingapi.vismaonline.com/v2"
 DEFAULT_REDIRECT_URI = "http://localhost:8501/"
@@ -140,8 +142,6 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
     client_id = values.get("VISMA_CLIENT_ID", "").strip()
     demo = not client_id
     if demo:
-        from core.demo.constants import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-
         client_id, client_secret = DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
     else:
         client_secret = values.get("VISMA_CLIENT_SECRET", "").strip()

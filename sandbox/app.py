@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from sandbox import admin, api, faults, identity, model, seed
+from sandbox import admin, api, faults, identity, model, seed, token_endpoint
 from sandbox.store import Store
 
 
@@ -155,8 +155,8 @@ def create_app(
         Route("/connect/login", identity.login, methods=["POST"]),
         Route("/connect/choose", identity.choose, methods=["POST"]),
         Route("/connect/consent", identity.consent, methods=["POST"]),
-        Route("/connect/token", identity.token, methods=["POST"]),
-        Route("/connect/revocation", identity.revocation, methods=["POST"]),
+        Route("/connect/token", token_endpoint.token, methods=["POST"]),
+        Route("/connect/revocation", token_endpoint.revocation, methods=["POST"]),
         Route("/.well-known/openid-configuration", identity.discovery, methods=["GET"]),
         Route("/.well-known/openid-configuration/jwks", identity.jwks, methods=["GET"]),
         *api.ROUTES,
