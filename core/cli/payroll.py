@@ -203,7 +203,8 @@ def _import(
             lines += [f"  row {e.row}" + (f", {e.column}" if e.column else "") + f": {e.message}"
                       if e.row else f"  {e.message}" for e in r.errors]
             return "\n".join(lines)
-        return f"Imported {len(r.imported)} run(s) for {r.company}: {', '.join(r.imported)}"
+        return "\n".join([f"Imported {len(r.imported)} run(s) for {r.company}: {', '.join(r.imported)}",
+                          *(f"  note: {note}" for note in r.notes)])
 
     emit(result, as_json, human)
     if result.errors:

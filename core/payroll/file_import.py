@@ -37,7 +37,7 @@ from typing import Any
 from core.errors import ServiceError
 from core.money import format_amount, is_balanced_to_the_cent
 from core.payroll.cells import cell_amount, cell_int, cell_percentage, cell_text
-from core.payroll.tables import COLUMNS, Unreadable, csv_rows, find_header, xlsx_rows
+from core.payroll.tables import COLUMNS, UncalculatedFormula, Unreadable, csv_rows, find_header, xlsx_rows
 from core.payroll.types import JournalLine, PayrollRunData, journal_difference, run_label
 
 __all__ = [
@@ -153,6 +153,10 @@ def _read_row(
         return record[i] if i is not None and i < len(record) else None
 
     errors: list[RowError] = []
+    for column, i in index.items():
+        if i < len(record) and isinstance(record[i], UncalculatedFormula):
+            errors.append(RowError(number, column, record[i].message))
+            record[i] = None  # reported once, here; the cell parsers below see an empty cell
     texts = {}
     for column in _TEXT_COLUMNS:
         value = " ".join(cell_text(cell(column)).split())

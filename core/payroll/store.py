@@ -210,7 +210,7 @@ def import_journal_file(
                               skip_existing=False)
     except DuplicateRunError as exc:
         return _refused(code, ImportErrorView(None, None, exc.message))
-    return ImportView(company=code, imported=tuple(labels), errors=())
+    return ImportView(company=code, imported=tuple(labels), errors=(), notes=tuple(result.notes))
 
 
 def _error_view(error: RowError) -> ImportErrorView:

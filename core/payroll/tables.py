@@ -1,9 +1,10 @@
 """A payroll journal report file read as numbered rows, and its header found.
 
 CSV: delimiter `;`, `,` or tab (sniffed from the header line); UTF-8 with or without BOM, UTF-16 with BOM, else
-Windows-1252. XLSX: first sheet, cached values of formulas. The header may sit below a few title rows; names are
-matched case-insensitively and extra columns are ignored. What cannot be read raises `Unreadable` with a message for
-the user.
+Windows-1252. XLSX: first sheet, cached values of formulas (a formula without one is reported, never read as
+empty). The header may sit below a few title rows; names are matched case-insensitively and extra columns are
+ignored. A file is bounded by what it holds, not its size on disk: rows, cells per row, and unpacked bytes. What
+cannot be read raises `Unreadable` with a message for the user.
 """
 
 from __future__ import annotations
@@ -12,17 +13,24 @@ import codecs
 import csv
 import io
 import re
+import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
 from core.payroll.cells import cell_text
 
-__all__ = ["COLUMNS", "REQUIRED_COLUMNS", "Unreadable", "csv_rows", "find_header", "xlsx_rows"]
+__all__ = ["COLUMNS", "REQUIRED_COLUMNS", "UncalculatedFormula", "Unreadable", "csv_rows", "find_header", "xlsx_rows"]
 
 COLUMNS = ("EmployeeName", "Period", "Year", "Run", "Department", "CostCenter", "CostUnit", "Percentage",
            "GeneralLedgerAccount", "ComponentName", "Debit", "Credit")
 REQUIRED_COLUMNS = ("Period", "Year", "Run", "GeneralLedgerAccount", "ComponentName", "Debit", "Credit")
 _HEADER_SEARCH_ROWS = 10
+# What a journal file may hold, whatever its size on disk: rows (CSV and XLSX alike), cells read per row, and the
+# bytes an XLSX unpacks to. A year of a large company's payroll is well inside; a zip or dimension bomb is not.
+MAX_ROWS = 250_000
+MAX_COLUMNS = 64
+MAX_UNPACKED_BYTES = 200 * 1_048_576
 
 
 class Unreadable(Exception):
@@ -59,35 +67,101 @@ def csv_rows(data: bytes) -> tuple[Iterator[tuple[int, list[Any]]], bool | None]
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         try:
-            yield from enumerate(reader, start=1)
+            for number, record in enumerate(reader, start=1):
+                if number > MAX_ROWS:
+                    raise Unreadable(f"the file has more than {MAX_ROWS:,} rows; export fewer periods per file")
+                yield number, record
         except csv.Error as exc:
             raise Unreadable(f"the CSV structure is broken near line {reader.line_num}: {exc}") from None
 
     return rows(), hint
 
 
-def xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+class UncalculatedFormula:
+    """A cell that holds a formula but no calculated value (files written by programs that do not calculate, such as
+    openpyxl or some exporters). Its value is unknown, so the row cannot be imported as it is."""
+
+    __slots__ = ("formula",)
+
+    def __init__(self, formula: str) -> None:
+        self.formula = formula
+
+    def __str__(self) -> str:
+        return self.formula
+
+    @property
+    def message(self) -> str:
+        shown = self.formula if len(self.formula) <= 40 else self.formula[:37] + "..."
+        return (f"holds the formula {shown} without a calculated value; open the file in Excel or LibreOffice and "
+                "save it again (or export values instead of formulas), then import it again")
+
+
+def _inflated_size(data: bytes) -> int:
+    """What the workbook's parts take once unpacked, counted while unpacking (a zip can lie about its sizes), up to
+    just past the limit."""
+    total = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                with archive.open(info) as part:
+                    while chunk := part.read(1 << 20):
+                        total += len(chunk)
+                        if total > MAX_UNPACKED_BYTES:
+                            return total
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, zlib.error):
+        raise Unreadable("the Excel workbook could not be read (damaged, or protected with a password)") from None
+    return total
+
+
+def _open_workbook(data: bytes, *, values: bool):
     import openpyxl  # imported here: its start-up cost (~0.2 s) is paid by XLSX imports only
 
-    if not data.startswith(b"PK\x03\x04"):
-        raise Unreadable("the file is not an Excel workbook (.xlsx); export the journal report as XLSX or CSV")
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=values)
     except Exception:  # zip, XML and openpyxl errors alike: the user needs one message, not a traceback
         raise Unreadable("the Excel workbook could not be read (damaged, or protected with a password)") from None
+
+
+def _first_sheet(workbook):
+    if not workbook.worksheets:
+        raise Unreadable("the workbook has no sheets")
+    sheet = workbook.worksheets[0]
+    # Read the rows that are there, not the size the file declares (a declared A1:XFD1048576 would otherwise be
+    # walked cell by cell).
+    sheet.reset_dimensions()
+    return sheet
+
+
+def xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    """The first sheet's rows, at most ``MAX_ROWS`` of at most ``MAX_COLUMNS`` cells: calculated values, and an
+    ``UncalculatedFormula`` where a formula has none."""
+    if not data.startswith(b"PK\x03\x04"):
+        raise Unreadable("the file is not an Excel workbook (.xlsx); export the journal report as XLSX or CSV")
+    if _inflated_size(data) > MAX_UNPACKED_BYTES:
+        raise Unreadable(f"the workbook unpacks to more than {MAX_UNPACKED_BYTES // 1_048_576} MB; export fewer "
+                         "periods per file")
+    values_book, formulas_book = _open_workbook(data, values=True), _open_workbook(data, values=False)
     try:
-        if not workbook.worksheets:
-            raise Unreadable("the workbook has no sheets")
-        sheet = workbook.worksheets[0]
+        values_rows = _first_sheet(values_book).iter_rows(max_col=MAX_COLUMNS, values_only=True)
+        formula_rows = _first_sheet(formulas_book).iter_rows(max_col=MAX_COLUMNS, values_only=True)
         try:
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, list(values)
+            for number, (row, written) in enumerate(zip(values_rows, formula_rows, strict=False), start=1):
+                if number > MAX_ROWS:
+                    raise Unreadable(f"the sheet has more than {MAX_ROWS:,} rows; export fewer periods per file")
+                yield number, [_cell(value, formula) for value, formula in zip(row, written, strict=False)]
         except Unreadable:
             raise
         except Exception:
             raise Unreadable("the first sheet of the workbook could not be read (damaged file)") from None
     finally:
-        workbook.close()
+        values_book.close()
+        formulas_book.close()
+
+
+def _cell(value: Any, written: Any) -> Any:
+    if value is None and isinstance(written, str) and written.startswith("="):
+        return UncalculatedFormula(written)
+    return value
 
 
 def _normal(name: Any) -> str:

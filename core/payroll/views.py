@@ -42,3 +42,5 @@ class ImportView:
     company: str
     imported: tuple[str, ...]
     errors: tuple[ImportErrorView, ...]
+    # What the import left out on purpose and the user should know (rows with zero debit and credit).
+    notes: tuple[str, ...] = ()

@@ -38,11 +38,13 @@ def import_tab(rt, company: services.CompanyView | None) -> None:
         _report(*stored)
 
 
-def _report(name: str, report: dict) -> None:
+def _report(name: str, report: services.ImportView) -> None:
     imported, errors = report.imported, report.errors
     if imported:
         st.success(f"{name}: imported {len(imported)} run(s): " + ", ".join(map(str, imported)),
                    icon=":material/task_alt:")
+        for note in report.notes:
+            st.caption(f"Note: {note}")
     if errors:
         st.error(f"{name}: nothing was imported — {len(errors)} problem(s) to fix in the file. Correct them "
                  "and import the file again.", icon=":material/error:")
