@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from core.db.models import JournalLineRow
 from core.errors import ServiceError
 from core.money import format_amount, is_balanced_to_the_cent
 from core.payroll.cells import cell_amount, cell_int, cell_percentage, cell_text
@@ -50,8 +51,17 @@ __all__ = [
 ]
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_TEXT = 200
+MAX_TEXT = JournalLineRow.__table__.c.description.type.length  # a line's description: component and employee
 _TEXT_COLUMNS = ("EmployeeName", "Department", "CostCenter", "CostUnit", "GeneralLedgerAccount", "ComponentName")
+# One set of limits: the sizes of the columns the lines are stored in (PostgreSQL refuses longer, SQLite would not).
+TEXT_LIMITS = {
+    "EmployeeName": JournalLineRow.__table__.c.employee.type.length,
+    "Department": JournalLineRow.__table__.c.department.type.length,
+    "CostCenter": JournalLineRow.__table__.c.cost_center.type.length,
+    "CostUnit": JournalLineRow.__table__.c.cost_unit.type.length,
+    "GeneralLedgerAccount": JournalLineRow.__table__.c.ledger_account.type.length,
+    "ComponentName": JournalLineRow.__table__.c.component.type.length,
+}
 
 RunKey = tuple[int, int, int]  # (year, period, run number)
 
@@ -160,8 +170,8 @@ def _read_row(
     texts = {}
     for column in _TEXT_COLUMNS:
         value = " ".join(cell_text(cell(column)).split())
-        if len(value) > MAX_TEXT:
-            errors.append(RowError(number, column, f"longer than {MAX_TEXT} characters"))
+        if len(value) > TEXT_LIMITS[column]:
+            errors.append(RowError(number, column, f"longer than {TEXT_LIMITS[column]} characters"))
         texts[column] = value
     if not texts["GeneralLedgerAccount"]:
         errors.append(RowError(number, "GeneralLedgerAccount", "the ledger account is empty"))
@@ -181,7 +191,7 @@ def _read_row(
     return key, JournalLine(
         ledger_account=texts["GeneralLedgerAccount"],
         component=component,
-        description=" ".join(p for p in (component or texts["GeneralLedgerAccount"], employee) if p),
+        description=" ".join(p for p in (component or texts["GeneralLedgerAccount"], employee) if p)[:MAX_TEXT],
         debit=debit,
         credit=credit,
         department=texts["Department"] or None,

@@ -167,8 +167,40 @@ def store_runs(
     return stored
 
 
+def check_company(company: PayrollCompanyData) -> None:
+    """A payroll company's code and name fit the columns they are stored in (PostgreSQL refuses longer)."""
+    limits = PayrollCompany.__table__.c
+    for what, value, limit in (("code", company.code, limits.code.type.length),
+                               ("name", company.name, limits.name.type.length)):
+        if not value.strip():
+            raise ServiceError(f"The payroll company's {what} is empty; name the company.", code="company-invalid")
+        if len(value) > limit:
+            raise ServiceError(f"The payroll company's {what} '{value[:40]}…' is {len(value)} characters; at most "
+                               f"{limit} fit. Use a shorter {what}.", code="company-invalid")
+
+
+_LINE_TEXTS = ("ledger_account", "component", "description", "department", "cost_center", "cost_unit", "employee")
+
+
+def check_lines(runs: Sequence[PayrollRunData]) -> None:
+    """Every text of every line fits its column; a payroll source's run that does not is refused as a whole, named
+    (a file's rows are checked with their row numbers by the parser before this)."""
+    columns = JournalLineRow.__table__.c
+    for run in runs:
+        for number, line in enumerate(run.lines, start=1):
+            for name in _LINE_TEXTS:
+                value, limit = getattr(line, name) or "", columns[name].type.length
+                if len(value) > limit:
+                    raise ServiceError(
+                        f"Run {run.label} of {run.company_code}, line {number}: the {name.replace('_', ' ')} is "
+                        f"{len(value)} characters; at most {limit} fit. Nothing of this batch was stored; shorten it "
+                        "in the payroll system and send the run again.", code="line-too-long")
+
+
 def _write_batch(rt, company: PayrollCompanyData, runs: Sequence[PayrollRunData], *, source: str, actor: str,
                  skip_existing: bool) -> list[str]:
+    check_company(company)
+    check_lines(runs)
     try:
         with session_scope(rt.engine) as session:
             row = _ensure_company(session, company, source)
@@ -200,6 +232,7 @@ def import_journal_file(
     with session_scope(rt.engine) as session:
         known = session.exec(select(PayrollCompany).where(PayrollCompany.code == code)).first()
         name = company_name or (known.name if known else code)
+    check_company(PayrollCompanyData(code, name))  # before reading the file: the company is named wrongly
     result = parse_journal_file(filename, data, company_code=code)
     if result.errors:
         return _refused(code, *(_error_view(e) for e in result.errors))
