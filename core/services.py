@@ -61,6 +61,7 @@ from core.export.results import ResendResultView as ResendResultView
 from core.export.results import SendResultView as SendResultView
 from core.export.results import summarize as summarize
 from core.export.support import support_bundle as support_bundle
+from core.export.views import MAX_ID as MAX_ID
 from core.export.views import AttemptView as AttemptView
 from core.export.views import CompanyAttemptView as CompanyAttemptView
 from core.export.views import PreviewRowView as PreviewRowView

@@ -85,7 +85,8 @@ def _map(
 
 
 def _preview(
-    run: Annotated[int, typer.Argument(help="Run id (see `runs list`).")], as_json: JsonOption = False
+    run: Annotated[int, typer.Argument(help="Run id (see `runs list`).", min=1, max=services.MAX_ID)],
+    as_json: JsonOption = False,
 ) -> None:
     """Show the voucher a run becomes (nothing is sent)."""
 
@@ -103,7 +104,7 @@ def _preview(
 
 
 def _preflight(
-    run: Annotated[int | None, typer.Argument(help="Run id; or use --company.")] = None,
+    run: Annotated[int | None, typer.Argument(help="Run id; or use --company.", min=1, max=services.MAX_ID)] = None,
     company: Annotated[str | None, typer.Option("--company", help="Check a whole company.")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -135,7 +136,8 @@ def _summary_human(summary: services.ExportSummaryView) -> str:
 
 
 def _export(
-    run: Annotated[int | None, typer.Argument(help="Run id to send; or use --pending.")] = None,
+    run: Annotated[int | None, typer.Argument(help="Run id to send; or use --pending.", min=1,
+                                              max=services.MAX_ID)] = None,
     pending: Annotated[bool, typer.Option("--pending", help="Send every pending run.")] = False,
     company: Annotated[list[str] | None, typer.Option("--company", help="Only these companies (repeatable).")] = None,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Also send runs Visma refused before.")] = False,
@@ -162,7 +164,7 @@ def _export(
 
 
 def _resend(
-    run: Annotated[int, typer.Argument(help="Run id of a sent run.")],
+    run: Annotated[int, typer.Argument(help="Run id of a sent run.", min=1, max=services.MAX_ID)],
     reason: Annotated[str, typer.Option("--reason", help="Why it is posted again (goes into the audit log).")],
     as_json: JsonOption = False,
 ) -> None:
@@ -176,7 +178,8 @@ def _resend(
 
 def _worker(
     once: Annotated[bool, typer.Option("--once", help="One round, then exit.")] = False,
-    interval: Annotated[float, typer.Option("--interval", help="Seconds between rounds.", min=1)] = 60.0,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between rounds (1 to 86400).", min=1,
+                                            max=86_400)] = 60.0,
     as_json: JsonOption = False,
 ) -> None:
     """Send the pending runs of mappings with automatic sending on; loop until SIGINT/SIGTERM."""

@@ -24,6 +24,8 @@ from core.mappings.chart import cached_chart
 from core.payroll.store import run_label
 from core.troubleshooting.catalogue import find_entry
 
+MAX_ID = 2**63 - 1  # the largest id a database stores
+
 __all__ = [
     "company_status_grid",
     "export_counts_by_period",
@@ -183,6 +185,9 @@ def list_runs(
 
 def get_run(rt, run_id: int) -> RunView:
     """One run, with the same fields as a row of ``list_runs`` (one query by primary key, for deep links)."""
+    if not 0 < run_id <= MAX_ID:  # a mistyped link: no database holds such an id (and the driver could not bind it)
+        raise ServiceError(f"There is no run with id {run_id}. Pick the company and the run from the list instead.",
+                           code="run_not_found")
     stmt = (
         sa.select(*_RUN_COLUMNS)
         .join(PayrollCompany, PayrollCompany.id == PayrollRun.company_id)
