@@ -184,6 +184,9 @@ def _read_row(
     percentage = None
     if cell_text(cell("Percentage")):
         percentage = _checked(errors, number, "Percentage", cell_percentage, cell("Percentage"), hint)
+    if debit and credit:
+        errors.append(RowError(number, "Credit", f"the line has both a debit ({format_amount(debit)}) and a credit "
+                                                 f"({format_amount(credit)}); book each amount on its own line"))
     key = None if None in (year, period, run) else (year, period, run)
     if errors or (not debit and not credit):
         return key, None, errors

@@ -116,3 +116,12 @@ def test_the_dashboard_takes_no_larger_upload_than_the_importer_reads():
 
     config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] * 1_048_576 == MAX_FILE_BYTES
+
+
+def test_a_line_with_both_a_debit_and_a_credit_is_refused_at_import_not_at_export():
+    data = ("\r\n".join([";".join(COLUMNS), "Jan;1;2026;1;;;;;4000;Salaris;100,00;40,00",
+                         "Jan;1;2026;1;;;;;1520;Netto;;60,00"]) + "\r\n").encode()
+    result = parse(data, "journaal.csv")
+    assert result.runs == []
+    assert [(e.row, e.column) for e in result.errors] == [(2, "Credit")]
+    assert "both a debit (100,00) and a credit (40,00)" in result.errors[0].message
