@@ -107,7 +107,7 @@ def _log_unexpected(exc: BaseException) -> Path | None:
     except Exception:
         data_dir = Path("data").resolve()
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        services.private_folder(data_dir)
         path = data_dir / "cli.log"
         tb = exc.__traceback__
         where = []
@@ -115,7 +115,7 @@ def _log_unexpected(exc: BaseException) -> Path | None:
             where.append(f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}")
             tb = tb.tb_next
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        with open(path, "a", encoding="utf-8") as log:
+        with services.open_private(path) as log:
             log.write(f"{stamp} unexpected {type(exc).__name__} in {' > '.join(where[-8:])} "
                       f"(command: {' '.join(w for w in sys.argv[1:3] if '=' not in w and '://' not in w)[:80]})\n")
         return path

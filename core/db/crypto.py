@@ -11,6 +11,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from core.db.files import private_folder
 from core.errors import ServiceError
 from core.settings import ConfigurationError, Settings
 
@@ -83,7 +84,7 @@ def resolve_encryption_key(settings: Settings) -> str:
 
 
 def _demo_key(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     if not path.exists():
         # Written to a private temporary file, then linked into place: a process starting at the same moment either
         # finds no file or a complete one (never an empty one), and only the first link wins.

@@ -15,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from core.db.files import private_file, private_folder
 from core.settings import ConfigurationError, redact_url
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -78,7 +79,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             db_path = sa.engine.make_url(url).database
             if db_path and db_path != ":memory:":
                 try:
-                    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+                    private_folder(Path(db_path).parent)
                 except OSError as exc:
                     raise ConfigurationError(
                         f"The folder of the SQLite database {db_path} cannot be created ({type(exc).__name__}). Set "
@@ -86,6 +87,8 @@ def make_engine(url: str, **kwargs) -> Engine:
                     ) from None
             engine = create_engine(url, connect_args={"timeout": 10}, **kwargs)
             event.listen(engine, "connect", _sqlite_pragmas)
+            if db_path and db_path != ":memory:":
+                event.listen(engine, "connect", lambda *_: private_file(Path(db_path)))
             return engine
         kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("pool_size", 10)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from core.db.files import private_folder
 from core.demo.constants import DEMO_CLIENT_ID
 from core.settings import Settings
 
@@ -41,7 +42,7 @@ def state_file(settings: Settings) -> Path:
 
 @contextlib.contextmanager
 def _exclusive(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     with open(path, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -124,7 +125,7 @@ def _start(settings: Settings) -> dict:
 def ensure_sandbox(settings: Settings) -> str:
     """The base URL of this data folder's sandbox, started when none answers (one per data folder)."""
     try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(settings.data_dir)
     except OSError as exc:
         raise SandboxStartError(
             f"Demo mode keeps the sandbox's state in the data folder {settings.data_dir}, which cannot be created "
