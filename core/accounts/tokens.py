@@ -26,9 +26,11 @@ from sqlmodel import Session, col
 from core.accounts.records import find_account, get_account, not_authorized_error, now, require_authorized
 from core.accounts.views import AccountView
 from core.db import audit
+from core.db.crypto import TokenDecryptionError
 from core.db.engine import session_scope
 from core.db.models import AUTHORIZED, NEEDS_REAUTHORIZATION, Account, AccountToken
 from core.errors import ServiceError
+from core.settings import ConfigurationError
 from core.visma.errors import VismaError
 from core.visma.oauth import OAuthError, TokenSet
 
@@ -271,3 +273,27 @@ def _recheck_company(rt, account_id: int, token: str) -> None:
             account.visma_company_name = company.name or account.visma_company_name
             account.updated_at = now()
             session.add(account)
+
+
+def check_token_key(rt) -> None:
+    """Refuse to work with a ``TOKEN_ENCRYPTION_KEY`` that opens none of the stored tokens.
+
+    A sender started with another valid key would otherwise fail every run as "re-authorization needed", advice that
+    points away from the real fix. One stored token that decrypts is enough (an account authorized under an older
+    key is that account's own problem, reported on it); none decrypting means the key is not the one the tokens were
+    stored with: a configuration error, raised before any run is touched."""
+    with Session(rt.engine) as session:
+        stored = session.exec(sa.select(AccountToken.access_token_enc).limit(50)).scalars().all()
+    if not stored:
+        return
+    for ciphertext in stored:
+        try:
+            rt.cipher.decrypt(ciphertext)
+        except TokenDecryptionError:
+            continue
+        return
+    raise ConfigurationError(
+        "TOKEN_ENCRYPTION_KEY is not the key the Visma tokens in this database were encrypted with, so nothing can be "
+        "sent. Start the sender with the key the dashboard uses (the same environment variable or secrets.toml "
+        "entry); only if that key is lost, authorize every account again. No run was touched."
+    )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from core.accounts.sessions import visma_session
+from core.accounts.tokens import check_token_key
 from core.db.engine import session_scope
 from core.db.models import PayrollRun
 from core.export.claims import LEASE, AttemptRecord, Claim, now_utc
@@ -70,6 +71,7 @@ class Sending:
     VismaSession per account and one chart per Visma company for the duration of the call."""
 
     def __init__(self, rt, *, actor: str, options: ExportOptions) -> None:
+        check_token_key(rt)  # a key that opens no stored token stops the call before any run is touched
         self.rt = rt
         self.actor = actor
         self.opts = options

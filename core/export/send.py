@@ -55,6 +55,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import select
 
+from core.accounts.tokens import check_token_key
 from core.db import audit
 from core.db.engine import session_scope
 from core.db.models import AUTHORIZED, FAILED, NOT_SENT, SENDING, SENT, CompanyMapping, PayrollCompany, PayrollRun
@@ -385,6 +386,7 @@ def resend_run(rt, run_id: int, *, reason: str, actor: str,
         raise ServiceError("Say why the run is sent again (--reason TEXT); the reason goes into the audit log.",
                            code="reason-missing")
     opts = options or ExportOptions()
+    check_token_key(rt)  # before the run is reset for sending again
 
     def record(session, previous: dict) -> None:
         audit.record(session, actor=actor, action="run.resend", run_id=run_id,

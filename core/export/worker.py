@@ -21,6 +21,7 @@ from collections.abc import Callable
 from core.export.job import ExportOptions
 from core.export.results import ExportSummaryView, SendResultView, summarize
 from core.export.send import reconcile_stale, send_pending
+from core.settings import ConfigurationError
 
 __all__ = ["run_once", "run_worker"]
 
@@ -63,6 +64,8 @@ def run_worker(rt, *, actor: str, once: bool = False, interval: float = 60.0, st
         while True:
             try:
                 summary = run_once(rt, actor=actor, options=options, echo=echo)
+            except ConfigurationError:
+                raise  # a wrong key or setting will not heal by itself: stop, and say what to fix
             except Exception as exc:  # noqa: BLE001 - a bad round must not end the worker; say what happened
                 (echo or log.warning)(f"round failed: {type(exc).__name__}: {getattr(exc, 'message', exc)}")
                 summary = summarize([])

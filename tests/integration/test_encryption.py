@@ -96,3 +96,48 @@ def test_a_changed_key_is_explained_not_unexpected(rt):
         assert exc.entry_id == "reauthorize-needed" and "TOKEN_ENCRYPTION_KEY" in exc.message
     else:  # pragma: no cover
         raise AssertionError("a token decrypted with another key")
+
+
+def _with_another_key(rt):
+    from dataclasses import replace
+
+    from cryptography.fernet import Fernet
+
+    from core.db.crypto import TokenCipher
+
+    return replace(rt, cipher=TokenCipher(Fernet.generate_key().decode()))
+
+
+def test_a_sender_with_another_key_stops_before_any_run_is_touched(rt, sandbox):
+    """Started with another valid TOKEN_ENCRYPTION_KEY, a sender used to fail every pending run as 're-authorization
+    needed' for good. Now it is a configuration error that names the key, and every run is left as it was."""
+    import pytest
+
+    from core import services
+    from core.settings import ConfigurationError
+    from tests.support.export import setup_company
+
+    setup = setup_company(rt, periods=(1, 2))
+    other = _with_another_key(rt)
+    for send in (lambda: services.send_pending(other, actor="t"), lambda: services.send_run(other, setup.run_ids[0],
+                                                                                             actor="t"),
+                 lambda: services.run_worker(other, actor="t", once=True)):
+        with pytest.raises(ConfigurationError) as refused:
+            send()
+        assert "TOKEN_ENCRYPTION_KEY" in str(refused.value) and "No run was touched" in str(refused.value)
+    assert {r.status for r in services.list_runs(rt)} == {"not_sent"}
+    assert services.send_pending(rt, actor="t").sent == 2  # the right key back: everything goes
+
+
+def test_the_cli_says_the_key_is_wrong_and_exits_1(rt, sandbox):
+    from typer.testing import CliRunner
+
+    from core.cli.common import use_runtime
+    from core.cli.main import app
+    from tests.support.export import setup_company
+
+    setup_company(rt, periods=(1,))
+    with use_runtime(_with_another_key(rt)):
+        result = CliRunner().invoke(app, ["export", "--pending", "--json"])
+    assert result.exit_code == 1
+    assert '"code": "configuration"' in result.stdout and "TOKEN_ENCRYPTION_KEY" in result.stdout
