@@ -7,6 +7,7 @@ clock and reset. It has no authentication: the sandbox binds to 127.0.0.1 and ho
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from starlette.requests import Request
@@ -21,6 +22,9 @@ def _store(request: Request) -> Store:
     return request.app.state.store
 
 
+MAX_CLOCK_ADVANCE = 100 * 365.25 * 86_400  # a test moves days or years, never past datetime's range
+
+
 def _bad(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
@@ -28,7 +32,7 @@ def _bad(message: str, status: int = 400) -> JSONResponse:
 async def _json_body(request: Request) -> dict[str, Any] | None:
     try:
         body = json.loads(await request.body() or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than any admin call needs
         return None
     return body if isinstance(body, dict) else None
 
@@ -124,6 +128,8 @@ async def advance_clock(request: Request) -> Response:
     seconds = body.get("advance_seconds") if body else None
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         return _bad('Send {"advance_seconds": N}.')
+    if not math.isfinite(seconds) or abs(seconds) > MAX_CLOCK_ADVANCE:
+        return _bad(f"advance_seconds must be a number of seconds within ±{MAX_CLOCK_ADVANCE:.0f} (100 years).")
     with _store(request).tx() as tx:
         offset = clock.advance(tx, seconds)
         return JSONResponse({"now": clock.iso(clock.now(tx)), "offset_seconds": offset})

@@ -31,7 +31,7 @@ _FLAG_DEFAULTS = {"useAutomaticVatCalculation": False, "useDefaultVatCodes": Tru
 def parse_body(raw: bytes) -> dict[str, Any]:
     try:
         body = json.loads(raw or b"null", parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise errors.validation_error("Body", "The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise errors.validation_error("Body", "The request body must be a voucher object.")
