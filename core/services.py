@@ -15,6 +15,7 @@ from core.runtime import Runtime as Runtime
 from core.runtime import build_runtime as build_runtime
 from core.runtime import default_actor as default_actor
 from core.db.engine import describe_database_error as describe_database_error
+from core.db.engine import is_database_failure as is_database_failure
 from core.db.files import open_private as open_private
 from core.db.files import private_folder as private_folder
 from core.demo.sandbox import SandboxStartError as SandboxStartError

@@ -17,7 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 import typer
 
 from core import services
@@ -123,12 +122,6 @@ def _log_unexpected(exc: BaseException) -> Path | None:
         return None
 
 
-def _is_database_unreachable(exc: BaseException) -> bool:
-    """The database went away during the command (a server stopped, a network cut): a driver-level failure, not a
-    bug. Data errors (IntegrityError, …) are not this."""
-    return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)
-
-
 def _database_url():
     try:
         if _runtime is not None:
@@ -148,7 +141,7 @@ def handle_exception(exc: BaseException, as_json: bool = False) -> None:
         fail(str(exc), as_json=as_json, code="configuration")
     if isinstance(exc, services.SandboxStartError):
         fail(str(exc), as_json=as_json, code="sandbox")
-    if _is_database_unreachable(exc):
+    if services.is_database_failure(exc):
         fail(services.describe_database_error(exc, _database_url()), as_json=as_json, code="database_unavailable")
     log = _log_unexpected(exc)
     where = f" Details (without secrets) are in {log}." if log else ""

@@ -44,12 +44,31 @@ def describe_database_error(exc: BaseException, url: str | sa.engine.URL) -> str
     if password:
         first = first.replace(str(password), "***")
     said = f" ({type(driver).__name__}: {first})" if first else f" ({type(driver).__name__})"
+    lowered = first.lower()
+    if any(words in lowered for words in _DAMAGED):
+        return (f"The database at {shown_url} is damaged or is not an eAccounting Link database{said}. Restore it "
+                "from the last backup (docs/operations.md), or point DATABASE_URL at the right database.")
+    if any(words in lowered for words in _FULL):
+        return (f"The disk that holds the database at {shown_url} is full or failing{said}. Free space on it "
+                "(df -h shows how much is left) and try again; nothing was half-written.")
     if shown_url.startswith("sqlite"):
         check = "can this user read and write the database file and its folder (DATA_DIR)?"
     else:
         check = ("is the server running and reachable from here, are the user name, password and database name right, "
                  "may this user connect?")
     return f"The database at {shown_url} cannot be used{said}. Check DATABASE_URL: {check}"
+
+
+_DAMAGED = ("file is not a database", "malformed", "not a database", "file is encrypted")
+_FULL = ("disk is full", "disk i/o error", "no space left")
+
+
+def is_database_failure(exc: BaseException) -> bool:
+    """The database itself failed (unreachable, gone away, damaged, disk full): a driver-level failure that
+    ``describe_database_error`` explains. Errors about the data (integrity, values, SQL) are not this."""
+    if isinstance(exc, sa.exc.IntegrityError | sa.exc.DataError | sa.exc.ProgrammingError):
+        return False
+    return isinstance(exc, sa.exc.DBAPIError | sa.exc.InterfaceError)
 
 
 def _password_of(url: str) -> str | None:
@@ -132,7 +151,9 @@ def migrate(engine: Engine) -> None:
 def _connect(engine: Engine) -> sa.Connection:
     try:
         return engine.connect()
-    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+    except sa.exc.DBAPIError as exc:
+        if not is_database_failure(exc):
+            raise
         raise DatabaseUnavailableError(describe_database_error(exc, engine.url)) from None
 
 
