@@ -21,6 +21,7 @@ from core.demo.login import DemoLoginError, login_and_consent
 from core.demo.payroll import demo_source, demo_window_source
 from core.demo.sandbox import stop_sandbox
 from core.errors import ServiceError
+from core.export.restore import forget as forget_send_marks
 from core.mappings.companies import map_company
 from core.payroll.store import list_payroll_companies, sync_source
 
@@ -168,6 +169,7 @@ def reset_demo(rt, *, actor: str, seed: bool = False, stop: bool = False) -> dic
     """The sandbox back to its seed and every table of this product emptied (accounts, runs, mappings, audit);
     then, when asked, the demo seeded again (``seed``) and the embedded sandbox process stopped (``stop``)."""
     result = _reset(rt, actor=actor)
+    forget_send_marks(rt)  # emptied on purpose: not a database that went back in time
     if seed:
         result["seed"] = seed_demo(rt, actor=actor)
     if stop:

@@ -19,6 +19,7 @@ from core.db.engine import session_scope
 from core.db.models import PayrollRun
 from core.export.claims import LEASE, AttemptRecord, Claim, now_utc
 from core.export.context import MappingContext, load_run_context
+from core.export.restore import look_up_before_posting
 from core.export.results import SendResultView
 from core.export.voucher import Voucher, build_voucher
 from core.mappings.chart import Chart, cached_chart, fetch_chart, store_chart
@@ -73,6 +74,8 @@ class Sending:
     def __init__(self, rt, *, actor: str, options: ExportOptions) -> None:
         check_token_key(rt)  # a key that opens no stored token stops the call before any run is touched
         self.rt = rt
+        # Runs up to this id were in the database when it was found restored from a copy: marker first, then post.
+        self.look_up_below = look_up_before_posting(rt, actor=actor)
         self.actor = actor
         self.opts = options
         self._lock = threading.Lock()

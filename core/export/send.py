@@ -80,6 +80,7 @@ from core.export.claims import (
 from core.export.job import ExportOptions, Sending, SendJob, _voucher_error_fields
 from core.export.job import ms_since as _ms
 from core.export.reconcile import after_unknown, lookup_taken_over, reconciled
+from core.export.restore import note_progress
 from core.export.results import ExportSummaryView, ResendResultView, SendResultView, summarize
 from core.export.texts import export_marker
 from core.export.voucher import JournalError
@@ -99,6 +100,12 @@ class _Sender(Sending):
     is one `SendJob` taken through the steps check → (take over → reconcile) | (build → claim) → post."""
 
     def send(self, run_id: int, *, allow_failed: bool) -> SendResultView:
+        try:
+            return self._send(run_id, allow_failed=allow_failed)
+        finally:
+            note_progress(self.rt)  # this machine's mark of how far the database got (see core.export.restore)
+
+    def _send(self, run_id: int, *, allow_failed: bool) -> SendResultView:
         job = self.load(run_id)
         refusal = self._refusal(job, allow_failed=allow_failed)
         if refusal is not None:
@@ -115,6 +122,18 @@ class _Sender(Sending):
                           generation=job.run.generation, expect=job.run.status, now=self.now())
         if job.claim is None:
             return self._skipped(job, "Another sender claimed this run a moment ago; nothing done.")
+        if run_id <= self.look_up_below:
+            return self._look_up_then_post(job)
+        return self._post(job)
+
+    def _look_up_then_post(self, job: SendJob) -> SendResultView:
+        """A run the database held when it was restored from a copy: it may have been sent after the copy was made,
+        so its marker decides — in Visma → sent; not in Visma → post it now."""
+        found, unknown = lookup_taken_over(self, job)
+        if unknown is not None:
+            return unknown
+        if found:
+            return reconciled(self, job, found)
         return self._post(job)
 
     # -- step: may this run be sent now? -----------------------------------------------------------------------
