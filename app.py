@@ -17,6 +17,7 @@ from core import services
 from core.services import ServiceError, redact_url
 from ui.feedback import flash, show_flash
 from ui.frame import ACCOUNTS_PAGE, STATIC, StateKeys, actor, data_changed, get_runtime
+from ui.text import plain
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).parent
@@ -73,7 +74,7 @@ def handle_oauth_callback(rt) -> None:
         with st.spinner("Completing the authorization with Visma…"):
             account = services.complete_authorization(rt, callback, actor=actor())
     except ServiceError as exc:
-        flash(f"The authorization did not complete. {exc.message}", "error", entry_id=exc.entry_id)
+        flash(f"The authorization did not complete. {plain(exc.message)}", "error", entry_id=exc.entry_id)
     except Exception:  # never a traceback on the landing page
         log.exception("Completing the authorization failed")
         flash(
@@ -83,7 +84,7 @@ def handle_oauth_callback(rt) -> None:
         )
     else:
         company = account.visma_company_name or "the chosen Visma company"
-        flash(f"Account **{account.name}** is authorized. Visma company: **{company}**", "success")
+        flash(f"Account **{plain(account.name)}** is authorized. Visma company: **{plain(company)}**", "success")
         flash("Authorization complete", "toast")
         st.session_state[StateKeys.SELECTED_ACCOUNT] = account.name
     data_changed()  # authorized or failed, the account's status changed
@@ -115,7 +116,7 @@ def draw_sidebar(rt) -> None:
                     f"{DEMO_USERS[1]} has a *default company* set (the article's trap); "
                     f"{DEMO_USERS[2]} has one company. Same password."
                 )
-        st.caption(f"Signed in as {actor()}")
+        st.caption(f"Signed in as {plain(actor())}")
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from ui.frame import (
     pending_dialog,
 )
 from ui.status import account_badge, account_logo, account_status_label, format_time
+from ui.text import plain
 
 # Visma keeps a pending authorization for 10 minutes; a login link older than this is made again, never reused.
 AUTH_LINK_MAX_AGE_S = 8 * 60
@@ -55,7 +56,7 @@ def confirm_disconnect(name: str) -> None:
         if ok:
             close_dialog()
             data_changed()
-            flash(f"Account {name} is disconnected.", "toast")
+            flash(f"Account {plain(name)} is disconnected.", "toast")
             st.session_state[StateKeys.AUTH_LINKS] = {}
             st.rerun()
     if right.button("Cancel", key="cancel_disconnect", width="stretch"):
@@ -65,14 +66,14 @@ def confirm_disconnect(name: str) -> None:
 
 @st.dialog("Delete account", on_dismiss=close_dialog)
 def confirm_delete(name: str) -> None:
-    st.markdown(f"Delete **{name}**? The account and its tokens are removed from this dashboard for good.")
+    st.markdown(f"Delete **{plain(name)}**? The account and its tokens are removed from this dashboard for good.")
     left, right = st.columns(2)
     if left.button("Delete", type="primary", key="confirm_delete", width="stretch"):
         ok, _ = try_service(services.delete_account, rt, name, actor=actor())
         if ok:
             close_dialog()
             data_changed()
-            flash(f"Account {name} is deleted.", "toast")
+            flash(f"Account {plain(name)} is deleted.", "toast")
             st.session_state.pop(StateKeys.SELECTED_ACCOUNT, None)
             st.rerun()
     if right.button("Cancel", key="cancel_delete", width="stretch"):
@@ -98,7 +99,7 @@ with (
                 ok, created = try_service(services.create_account, rt, new_name.strip(), actor=actor())
                 if ok:
                     data_changed()
-                    flash(f"Account {created.name} is created. Authorize it to connect it to Visma.", "toast")
+                    flash(f"Account {plain(created.name)} is created. Authorize it to connect it to Visma.", "toast")
                     st.session_state[StateKeys.SELECTED_ACCOUNT] = created.name
                     st.rerun()
 
@@ -171,9 +172,9 @@ status = account.status
 with st.container(border=True):
     logo_col, text_col = st.columns([1, 14], vertical_alignment="center")
     logo_col.image(account_logo(status), width=40)
-    text_col.markdown(f"**{account.name}** &nbsp; {account_badge(status)}")
+    text_col.markdown(f"**{plain(account.name)}** &nbsp; {account_badge(status)}")
     if account.visma_company_name:
-        facts = [f"Visma company: {account.visma_company_name}"]
+        facts = [f"Visma company: {plain(account.visma_company_name)}"]
         if account.token_expires_at:
             facts.append(f"token expires {format_time(account.token_expires_at)} (renewed automatically)")
         if status == "authorized" and account.reauthorize_by:
@@ -183,7 +184,7 @@ with st.container(border=True):
         text_col.caption(" · ".join(facts))
     if status == "needs_reauthorization":
         st.warning(
-            f"This account needs to be authorized again. {account.status_reason or ''}".strip(),
+            f"This account needs to be authorized again. {plain(account.status_reason or '')}".strip(),
             icon=":material/sync_problem:",
         )
         if account.status_entry_id:
@@ -195,7 +196,7 @@ with st.container(border=True):
             icon=":material/info:",
         )
     if account.mapped_companies:
-        st.caption("Mapped payroll companies: " + ", ".join(account.mapped_companies))
+        st.caption("Mapped payroll companies: " + plain(", ".join(account.mapped_companies)))
 
     links: dict = st.session_state.setdefault(StateKeys.AUTH_LINKS, {})
     cols = [st.container(horizontal=True)] * 4  # one row of buttons as wide as their labels (never cut)
@@ -211,7 +212,7 @@ with st.container(border=True):
         ok, _ = try_service(services.refresh_account, rt, name, actor=actor())
         data_changed()  # a failed refresh changes the status too
         if ok:
-            flash(f"The token of {name} is refreshed.", "toast")
+            flash(f"The token of {plain(name)} is refreshed.", "toast")
             st.rerun()
     if status != "not_authorized" and cols[2].button("Disconnect", icon=":material/link_off:", key="disconnect",
                                                       width="content"):

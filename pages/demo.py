@@ -24,6 +24,7 @@ from ui.frame import (
     pending_dialog,
 )
 from ui.reads import cached_companies, cached_demo_status, db_key
+from ui.text import plain
 
 rt = get_runtime()
 st.title("Demo")
@@ -63,7 +64,7 @@ status = service_call(cached_demo_status, rt, db_key(rt))
 if status is None:
     st.stop()
 if not status.get("running", True):
-    st.error(f"The sandbox does not answer: {status.get('error', '')}", icon=":material/cloud_off:")
+    st.error(f"The sandbox does not answer: {plain(status.get('error', ''))}", icon=":material/cloud_off:")
     st.stop()
 
 sandbox_companies = status.get("companies") or []
@@ -162,7 +163,7 @@ with state_col, st.container(border=True):
         service_call(services.set_company_state, rt, company_id, state, actor=actor()) is not None
     ):
         data_changed()
-        flash(f"{company['name']} is now: {STATE_TITLES[state]}.", "success")
+        flash(f"{plain(company['name'])} is now: {STATE_TITLES[state]}.", "success")
         flash("Sandbox state changed", "toast")
         st.rerun()
 
@@ -192,13 +193,13 @@ with fault_col, st.container(border=True):
         service_call(services.set_company_faults, rt, company_id, actor=actor(), **wanted) is not None
     ):
         data_changed()
-        flash(f"Faults of {company['name']}: {_faults_text(wanted)}.", "success")
+        flash(f"Faults of {plain(company['name'])}: {_faults_text(wanted)}.", "success")
         st.rerun()
     if b2.button("Clear faults", key="demo_clear_faults", icon=":material/healing:", width="stretch"):
         cleared = {"rate_limit_per_minute": None, "http_error": None, "latency_ms": 0, "commit_then_drop": 0}
         if service_call(services.set_company_faults, rt, company_id, actor=actor(), **cleared) is not None:
             data_changed()
-            flash(f"{company['name']} answers normally again.", "success")
+            flash(f"{plain(company['name'])} answers normally again.", "success")
             st.rerun()
 
 # ------------------------------------------------------------------------------------------------- what next
@@ -210,8 +211,8 @@ with st.container(border=True):
             f"Send a run of **{payroll[0].name}** on Journal Export: the failure appears with its cause and "
             "solution from the troubleshooting catalogue."
         )
-        st.page_link(JOURNAL_EXPORT_PAGE, label=f"Open Journal Export for {payroll[0].name}",
+        st.page_link(JOURNAL_EXPORT_PAGE, label=f"Open Journal Export for {plain(payroll[0].name)}",
                      icon=":material/upload_file:", query_params={"company": payroll[0].code})
     else:
-        st.markdown(f"No payroll company is mapped to **{company['name']}** yet. Load the demo data (above), or map "
-                    "one on the Administrations page.")
+        st.markdown(f"No payroll company is mapped to **{plain(company['name'])}** yet. Load the demo data (above), "
+                    "or map one on the Administrations page.")

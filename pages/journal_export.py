@@ -20,6 +20,7 @@ from ui.journal_export.history import history_tab
 from ui.journal_export.import_tab import import_tab
 from ui.journal_export.runs import RUN_KEY, runs_tab
 from ui.reads import cached_companies, db_key
+from ui.text import plain
 
 COMPANY_KEY = "je_company"
 TAB_KEY = "je_tab"
@@ -47,7 +48,7 @@ if linked and str(linked).isdigit() and st.session_state.get("je_linked") != lin
         run = services.get_run(rt, int(linked))
     except services.ServiceError as exc:
         run = None
-        st.warning(exc.message, icon=":material/search_off:")
+        st.warning(plain(exc.message), icon=":material/search_off:")
     if run is not None:
         st.session_state[COMPANY_KEY] = run.company_code
         st.session_state[RUN_KEY] = run.id
@@ -88,8 +89,8 @@ if companies:
     head = st.columns([3, 2])
     if company.account_name:
         head[0].markdown(
-            f"Sends to Visma company **{company.visma_company_name or '—'}** with account "
-            f"*{company.account_name}*."
+            f"Sends to Visma company **{plain(company.visma_company_name or '—')}** with account "
+            f"*{plain(company.account_name)}*."
         )
         auto = head[1].toggle(
             "Auto-send new runs", value=bool(company.auto_send), key=f"je_auto_{code}",
@@ -99,7 +100,7 @@ if companies:
             service_call(services.set_auto_send, rt, code, auto, actor=actor()) is not None
         ):
             data_changed()
-            st.toast(f"Automatic sending {'on' if auto else 'off'} for {company.name}.",
+            st.toast(f"Automatic sending {'on' if auto else 'off'} for {plain(company.name)}.",
                      icon=":material/check_circle:")
     else:
         head[0].warning("Not mapped to a Visma company yet: runs can't be sent. Map it on the Administrations page.",

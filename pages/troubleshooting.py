@@ -11,6 +11,7 @@ import streamlit as st
 
 from ui.entries import find_entry, show_entry
 from ui.frame import get_runtime
+from ui.text import plain
 from ui.troubleshooting_tabs import bundle_tab, catalogue_tab, diagnose_tab, failures_tab, matcher
 
 TAB_KEY = "ts_tab"
@@ -30,7 +31,7 @@ linked_entry = st.query_params.get("entry")
 linked_run = st.query_params.get("run")
 if linked_entry:
     if find_entry(linked_entry) is None:
-        st.warning(f"There is no troubleshooting entry `{linked_entry}`. Search the catalogue below.")
+        st.warning(f"There is no troubleshooting entry {plain(linked_entry)}. Search the catalogue below.")
     else:
         st.subheader("Linked entry")
         show_entry(linked_entry)

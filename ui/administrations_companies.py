@@ -11,6 +11,7 @@ from ui.entries import show_failed_sends, troubleshooting_link
 from ui.feedback import flash, service_call, try_service
 from ui.frame import ACCOUNTS_PAGE, StateKeys, actor, close_dialog, data_changed, open_dialog
 from ui.status import account_badge
+from ui.text import plain
 
 SEVERITY_BOX = {"error": st.error, "warning": st.warning, "info": st.info}
 
@@ -59,21 +60,21 @@ def _mapping_notes(company: services.CompanyView, target: services.AccountView, 
               and c.visma_company_id == target.visma_company_id]
     if others:
         st.warning(
-            f"{target.visma_company_name} already receives the journals of "
-            f"{', '.join(c.name for c in others)}. Map it only if both payroll companies really post into "
+            f"{plain(target.visma_company_name)} already receives the journals of "
+            f"{plain(', '.join(c.name for c in others))}. Map it only if both payroll companies really post into "
             "the same Visma administration.",
             icon=":material/warning:",
         )
     if company.account_name == account_name:
-        st.caption(f"{company.name} is mapped to this account.")
+        st.caption(f"{plain(company.name)} is mapped to this account.")
     elif company.account_name:
-        st.caption(f"{company.name} is now mapped to account {company.account_name} "
-                   f"({company.visma_company_name or '?'}).")
+        st.caption(f"{plain(company.name)} is now mapped to account {plain(company.account_name)} "
+                   f"({plain(company.visma_company_name or '?')}).")
     else:
-        st.caption(f"{company.name} is not mapped yet.")
+        st.caption(f"{plain(company.name)} is not mapped yet.")
     elsewhere = [m for m in target.mapped_companies if m not in (company.code, company.name)]
     if elsewhere and target.status == "authorized":
-        st.caption(f"Account {account_name} already maps: {', '.join(elsewhere)}")
+        st.caption(f"Account {plain(account_name)} already maps: {plain(', '.join(elsewhere))}")
 
 
 def map_form(rt, companies: list[services.CompanyView], accounts: list[services.AccountView]) -> None:
@@ -109,7 +110,7 @@ def map_form(rt, companies: list[services.CompanyView], accounts: list[services.
             ok, result = try_service(services.map_company, rt, code, account_name, actor=actor())
             if ok:
                 data_changed()
-                flash(f"Mapped {company.name} → {target.visma_company_name or account_name}", "toast")
+                flash(f"Mapped {plain(company.name)} → {plain(target.visma_company_name or account_name)}", "toast")
                 for warning in result.warnings:
                     flash(warning, "warning")
                 st.session_state[StateKeys.SELECTED_COMPANY] = code
@@ -119,8 +120,8 @@ def map_form(rt, companies: list[services.CompanyView], accounts: list[services.
 @st.dialog("Remove mapping", on_dismiss=close_dialog)
 def confirm_unmap(rt, company: services.CompanyView) -> None:
     st.markdown(
-        f"Remove the mapping of **{company.name}** to **{company.visma_company_name}** "
-        f"(account {company.account_name})? Its ledger and cost-centre mapping are removed too; runs already "
+        f"Remove the mapping of **{plain(company.name)}** to **{plain(company.visma_company_name)}** "
+        f"(account {plain(company.account_name)})? Its ledger and cost-centre mapping are removed too; runs already "
         "sent stay sent."
     )
     left, right = st.columns(2)
@@ -130,7 +131,7 @@ def confirm_unmap(rt, company: services.CompanyView) -> None:
             close_dialog()
             data_changed()
             st.session_state.get(StateKeys.PREFLIGHT, {}).pop(company.code, None)
-            flash(f"The mapping of {company.name} is removed.", "toast")
+            flash(f"The mapping of {plain(company.name)} is removed.", "toast")
             st.rerun()
     if right.button("Cancel", key="cancel_unmap", width="stretch"):
         close_dialog()
@@ -145,13 +146,13 @@ def show_findings(findings: list[dict]) -> None:
         st.success("Everything checks out: the connection, fiscal years, accounts and cost centres are ready for "
                    "this company's runs.", icon=":material/check:")
     for finding in problems:
-        detail = f"\n\n{finding['detail']}" if finding.get("detail") else ""
-        SEVERITY_BOX[finding["severity"]](f"{finding.get('message', '')}{detail}")
+        detail = f"\n\n{plain(finding['detail'])}" if finding.get("detail") else ""
+        SEVERITY_BOX[finding["severity"]](f"{plain(finding.get('message', ''))}{detail}")
         if finding.get("entry_id"):
             troubleshooting_link(finding["entry_id"], label="How to fix it")
     if passed:
         with st.expander(f"{len(passed)} check(s) passed", icon=":material/check_circle:"):
-            st.markdown("\n".join(f"- {f.get('message', '')}" for f in passed))
+            st.markdown("\n".join(f"- {plain(f.get('message', ''))}" for f in passed))
 
 
 def mapped_company_panel(rt, company: services.CompanyView, account: services.AccountView | None) -> None:
@@ -160,8 +161,8 @@ def mapped_company_panel(rt, company: services.CompanyView, account: services.Ac
     with st.container(border=True):
         status = account.status if account else "not_authorized"
         st.markdown(
-            f"**{company.name}** → **{company.visma_company_name or '?'}** "
-            f"(account {company.account_name}) &nbsp; {account_badge(status)}"
+            f"**{plain(company.name)}** → **{plain(company.visma_company_name or '?')}** "
+            f"(account {plain(company.account_name)}) &nbsp; {account_badge(status)}"
         )
         cols = st.columns([2, 1, 1], vertical_alignment="center")
         auto = cols[0].toggle(
@@ -172,7 +173,7 @@ def mapped_company_panel(rt, company: services.CompanyView, account: services.Ac
             ok, _ = try_service(services.set_auto_send, rt, code, auto, actor=actor())
             if ok:
                 data_changed()
-                flash(f"Automatic sending is {'on' if auto else 'off'} for {company.name}.", "toast")
+                flash(f"Automatic sending is {'on' if auto else 'off'} for {plain(company.name)}.", "toast")
                 st.rerun()
         if cols[1].button("Check now", icon=":material/fact_check:", key="check_now", width="stretch"):
             findings = service_call(services.preflight_company, rt, code)

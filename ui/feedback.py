@@ -11,6 +11,7 @@ import streamlit as st
 from core.services import ConfigurationError, ServiceError
 from ui.entries import show_entry
 from ui.frame import StateKeys
+from ui.text import plain
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -23,7 +24,7 @@ def try_service(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[bool, 
     except ServiceError as exc:
         show_error(exc)
     except ConfigurationError as exc:
-        st.error(str(exc), icon=":material/settings_alert:")
+        st.error(str(exc), icon=":material/settings_alert:")  # the product's own words about its settings
     except Exception as exc:  # a bug: say so plainly, keep the traceback in the server log
         log.exception("Service call %s failed", getattr(fn, "__name__", fn))
         st.error(
@@ -41,7 +42,7 @@ def service_call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
 
 def show_error(exc: ServiceError) -> None:
     """A ServiceError for people: its message, then the catalogue entry's cause and solution when it has one."""
-    st.error(exc.message, icon=":material/error:")
+    st.error(plain(exc.message), icon=":material/error:")
     if exc.entry_id:
         show_entry(exc.entry_id)
 

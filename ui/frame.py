@@ -14,6 +14,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from core import services
 from core.services import ConfigurationError, ServiceError
+from ui.text import plain
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def get_runtime():
     except ConfigurationError as exc:
         st.error(f"**eAccounting Link is not configured correctly.**\n\n{exc}", icon=":material/settings_alert:")
     except ServiceError as exc:
-        st.error(f"**eAccounting Link could not start.**\n\n{exc.message}", icon=":material/error:")
+        st.error(f"**eAccounting Link could not start.**\n\n{plain(exc.message)}", icon=":material/error:")
     except Exception as exc:  # database unreachable, sandbox not starting: explained, logged, never a traceback
         log.exception("The runtime could not be built")
         st.error(

@@ -11,6 +11,7 @@ from ui.entries import find_entry, show_entry, show_failed_sends, solution_markd
 from ui.feedback import service_call
 from ui.reads import cached_companies, cached_failed_runs, cached_recent_failures, catalogue_frame, db_key
 from ui.status import FIX_IN_LABELS, LANGUAGE_LABELS, SEVERITY_COLORS, SEVERITY_LABELS, period_label
+from ui.text import plain
 
 MATCH_KEY = "ts_match_result"
 PREFLIGHT_KEY = "ts_preflight"
@@ -171,13 +172,13 @@ def _show_findings(findings: list[dict]) -> None:
     for finding in sorted(findings, key=lambda f: worst.get(f.get("severity"), 3)):
         severity = finding.get("severity", "info")
         if severity == "ok":
-            st.markdown(f":green[:material/check_circle:] {finding.get('message', '')}")
+            st.markdown(f":green[:material/check_circle:] {plain(finding.get('message', ''))}")
             continue
         icon = {"error": ":material/error:", "warning": ":material/warning:"}.get(severity, ":material/info:")
-        with st.expander(f"{SEVERITY_LABELS.get(severity, severity)}: {finding.get('message', '')}", icon=icon,
+        with st.expander(f"{SEVERITY_LABELS.get(severity, severity)}: {plain(finding.get('message', ''))}", icon=icon,
                          expanded=severity == "error"):
             if finding.get("detail"):
-                st.caption(str(finding["detail"]))
+                st.caption(plain(finding["detail"]))
             if finding.get("entry_id"):
                 show_entry(finding["entry_id"])
 

@@ -158,3 +158,41 @@ def test_reused_callback_in_a_new_session_is_refused(app_rt):
     assert not second.success
     assert dict(second.query_params) == {}
     assert _account(app_rt, "Bakkerij").status == "authorized"  # the first authorization stands
+
+
+HOSTILE = "[Click here to re-authorize](https://evil.example/phish) ![t](http://attacker/r.png)"
+
+
+def _no_link_or_image(markdown_source: str) -> None:
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").render(markdown_source)
+    assert "<a " not in html and "<img" not in html, html
+
+
+def test_a_forged_callbacks_description_is_shown_as_text_not_as_a_link(app_rt):
+    """A callback URL anyone can craft puts Visma's 'error_description' into the red box: it must not become a working
+    link or an outside image fetch."""
+    from core import services
+
+    services.create_account(app_rt, "Bakkerij", actor="test")
+    state = services.start_authorization(app_rt, "Bakkerij", actor="test").split("state=")[1].split("&")[0]
+    at = app_with_query({"error": "invalid_request", "error_description": HOSTILE, "state": state})
+    at.run()
+    assert not at.exception and at.error
+    shown = at.error[0].value
+    assert "Click here to re\\-authorize" in shown or "Click here to re-authorize" in shown
+    _no_link_or_image(shown)
+
+
+def test_a_hostile_account_name_is_shown_as_text_on_the_accounts_page(app_rt):
+    from core import services
+    from tests.support.apptest import open_page
+
+    services.create_account(app_rt, HOSTILE, actor="test")
+    at = open_page("pages/accounts.py")
+    assert not at.exception
+    named = [m.value for m in at.markdown if "Click here" in m.value]
+    assert named, all_text(at)
+    for source in named:
+        _no_link_or_image(source)

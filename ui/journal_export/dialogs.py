@@ -11,13 +11,14 @@ import streamlit as st
 from core import services
 from ui.feedback import flash, try_service
 from ui.frame import actor, close_dialog, data_changed
+from ui.text import plain
 
 
 @st.dialog("Send this run to Visma?", width="medium", on_dismiss=close_dialog)
 def confirm_send(rt, run: services.RunView, company: services.CompanyView) -> None:
     st.markdown(
-        f"**{company.name}** · {run.label}  \n"
-        f"to Visma company **{company.visma_company_name or '—'}** (account *{company.account_name}*)."
+        f"**{plain(company.name)}** · {run.label}  \n"
+        f"to Visma company **{plain(company.visma_company_name or '—')}** (account *{plain(company.account_name)}*)."
     )
     st.markdown(f"Total debit = total credit = **€ {run.total_debit:,.2f}**")
     st.caption("A run is sent at most once: if the answer gets lost, the dashboard checks Visma before any retry.")
@@ -35,7 +36,7 @@ def confirm_send(rt, run: services.RunView, company: services.CompanyView) -> No
 
 @st.dialog("Send this run again?", width="medium", on_dismiss=close_dialog)
 def confirm_resend(rt, run: services.RunView) -> None:
-    st.markdown(f"**{run.company}** · {run.label} was sent as Visma voucher **{run.voucher_number}**.")
+    st.markdown(f"**{plain(run.company)}** · {run.label} was sent as Visma voucher **{plain(run.voucher_number)}**.")
     st.warning(
         "Re-sending creates a **second voucher** in Visma; the first one stays there. Do this only when the first "
         "one was deleted or reversed in Visma.",
@@ -63,11 +64,11 @@ def confirm_resend(rt, run: services.RunView) -> None:
 def _flash_send_result(run: services.RunView, result: services.SendResultView) -> None:
     status = result.status or "sent"
     if status == "sent":
-        flash(f"{run.company} · {run.label} was sent: Visma voucher **{result.voucher_number or '—'}**.",
+        flash(f"{plain(run.company)} · {run.label} was sent: Visma voucher **{plain(result.voucher_number or '—')}**.",
               "success")
         flash("Journal entry sent", "toast")
     elif status == "failed":
-        flash(f"{run.company} · {run.label} was not accepted by Visma: {result.message or ''}",
+        flash(f"{plain(run.company)} · {run.label} was not accepted by Visma: {plain(result.message or '')}",
               "error", entry_id=result.entry_id)
     else:
-        flash(f"{run.company} · {run.label}: {status.replace('_', ' ')}.", "info")
+        flash(f"{plain(run.company)} · {run.label}: {status.replace('_', ' ')}.", "info")

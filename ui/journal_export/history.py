@@ -9,6 +9,7 @@ from ui.charts import exports_chart
 from ui.downloads import history_csv
 from ui.feedback import service_call
 from ui.reads import cached_counts, db_key
+from ui.text import plain
 
 
 def history_tab(rt, company: services.CompanyView | None) -> None:
@@ -16,7 +17,7 @@ def history_tab(rt, company: services.CompanyView | None) -> None:
     scope = None if scope_all or company is None else company.code
     counts = service_call(cached_counts, rt, db_key(rt), scope) or []
     chart = exports_chart(counts)
-    st.markdown("**Exports per period**" + ("" if scope is None else f" — {company.name}"))
+    st.markdown("**Exports per period**" + ("" if scope is None else f" — {plain(company.name)}"))
     if chart is None:
         st.info("No runs yet.")
     else:

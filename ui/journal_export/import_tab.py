@@ -8,6 +8,7 @@ import streamlit as st
 from core import services
 from ui.feedback import service_call
 from ui.frame import actor, data_changed
+from ui.text import plain
 
 IMPORT_REPORT_KEY = "je_import_report"
 
@@ -41,12 +42,12 @@ def import_tab(rt, company: services.CompanyView | None) -> None:
 def _report(name: str, report: services.ImportView) -> None:
     imported, errors = report.imported, report.errors
     if imported:
-        st.success(f"{name}: imported {len(imported)} run(s): " + ", ".join(map(str, imported)),
+        st.success(f"{plain(name)}: imported {len(imported)} run(s): " + ", ".join(map(str, imported)),
                    icon=":material/task_alt:")
         for note in report.notes:
-            st.caption(f"Note: {note}")
+            st.caption(f"Note: {plain(note)}")
     if errors:
-        st.error(f"{name}: nothing was imported — {len(errors)} problem(s) to fix in the file. Correct them "
+        st.error(f"{plain(name)}: nothing was imported — {len(errors)} problem(s) to fix in the file. Correct them "
                  "and import the file again.", icon=":material/error:")
         report_rows = pd.DataFrame(
             {
@@ -61,4 +62,4 @@ def _report(name: str, report: services.ImportView) -> None:
                                     "column": st.column_config.TextColumn("Column", width="small"),
                                     "message": st.column_config.TextColumn("What is wrong", width="large")})
     if not imported and not errors:
-        st.info(f"{name}: nothing new to import (every run in it exists already).")
+        st.info(f"{plain(name)}: nothing new to import (every run in it exists already).")
