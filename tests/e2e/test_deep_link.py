@@ -20,7 +20,7 @@ def test_first_visit_by_a_page_link_gets_the_dashboard_frame(dashboard, web, sho
     # The page reruns once through app.py; under load that rerun can start after the first run reports done, so
     # wait for app.py's navigation itself (its titles, not the legacy folder's file names) rather than a fixed count.
     nav = page.get_by_test_id("stSidebarNav")
-    nav.get_by_role("link", name="Journal Export").wait_for(timeout=30_000)
+    nav.get_by_role("link", name="Journal Export", exact=True).wait_for(timeout=60_000)  # not "journal export"
     wait_for_app(page)
     shots(page, "troubleshooting-opened-by-link")
     links = nav.get_by_role("link")
