@@ -85,7 +85,9 @@ def claim(engine: Engine, run_id: int, *, token: str, marker: str, generation: i
             sa.update(PayrollRun)
             .where(PayrollRun.id == run_id, PayrollRun.status == expect, PayrollRun.generation == generation)
             .values(status=SENDING, claimed_by=token, claimed_at=now, marker=marker,
-                    attempt_count=PayrollRun.attempt_count + 1, updated_at=now)
+                    attempt_count=PayrollRun.attempt_count + 1, updated_at=now,
+                    # a new attempt: the previous one's error is history (run_history), not this one's state
+                    error_message=None, error_entry_id=None)
         )
         if result.rowcount != 1:
             return None

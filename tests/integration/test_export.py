@@ -207,3 +207,25 @@ def test_senders_that_all_read_the_run_as_not_sent_race_and_exactly_one_posts(rt
     assert all("Another sender claimed" in r.message for r in results if r.outcome == "skipped")
     assert len(sandbox_vouchers(sandbox.url, s.visma_company_id)) == 1
     assert [(h.kind, h.outcome) for h in views.run_history(rt, run_id)] == [("post", "sent")]
+
+
+def test_a_run_being_sent_again_does_not_show_its_previous_error(rt, sandbox):
+    """While a failed run is claimed for a new attempt it is 'sending' with no error of its own; the failed attempt
+    stays in its history."""
+    from core import services
+    from core.db.models import utcnow
+    from core.export.claims import claim, new_claim_token
+    from core.export.views import get_run, run_history
+    from tests.support.export import set_state
+
+    setup = setup_company(rt, periods=(1,))
+    set_state(sandbox.url, setup.visma_company_id, "no_fiscal_year")
+    failed = services.send_run(rt, setup.run_ids[0], actor=ACTOR)
+    assert failed.entry_id == "fiscal-year-missing"
+    run = get_run(rt, setup.run_ids[0])
+    c = claim(rt.engine, run.id, token=new_claim_token(), marker="ELX-test", generation=1, expect="failed",
+              now=utcnow())
+    assert c is not None
+    again = get_run(rt, run.id)
+    assert (again.status, again.error_entry_id, again.error_message) == ("sending", None, None)
+    assert any(a.entry_id == "fiscal-year-missing" for a in run_history(rt, run.id))
