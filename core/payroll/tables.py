@@ -57,6 +57,8 @@ def _decode(data: bytes) -> str:
 
 def csv_rows(data: bytes) -> tuple[Iterator[tuple[int, list[Any]]], bool | None]:
     text = _decode(data)
+    if text.count("\n") > MAX_ROWS:  # cheap, before any row is parsed
+        raise Unreadable(f"the file has more than {MAX_ROWS:,} rows; export fewer periods per file")
     first_line = next((ln for ln in text.splitlines() if ln.strip()), "")
     counts = {d: first_line.count(d) for d in (";", ",", "\t")}
     delimiter = max(counts, key=lambda d: (counts[d], d == ";"))
@@ -96,21 +98,26 @@ class UncalculatedFormula:
                 "save it again (or export values instead of formulas), then import it again")
 
 
-def _inflated_size(data: bytes) -> int:
-    """What the workbook's parts take once unpacked, counted while unpacking (a zip can lie about its sizes), up to
-    just past the limit."""
-    total = 0
+def _inspect(data: bytes) -> tuple[int, int]:
+    """(bytes the workbook's parts take once unpacked, ``<row>`` elements in its first sheet), counted while
+    unpacking (a zip can lie about its sizes, a sheet about its dimension) and only up to just past the limits."""
+    total = rows = 0
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for info in archive.infolist():
+                first_sheet = info.filename == "xl/worksheets/sheet1.xml"
                 with archive.open(info) as part:
+                    tail = b""
                     while chunk := part.read(1 << 20):
                         total += len(chunk)
-                        if total > MAX_UNPACKED_BYTES:
-                            return total
+                        if first_sheet:
+                            rows += (tail + chunk).count(b"<row") - tail.count(b"<row")
+                            tail = chunk[-3:]
+                        if total > MAX_UNPACKED_BYTES or rows > MAX_ROWS:
+                            return total, rows
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, zlib.error):
         raise Unreadable("the Excel workbook could not be read (damaged, or protected with a password)") from None
-    return total
+    return total, rows
 
 
 def _open_workbook(data: bytes, *, values: bool):
@@ -126,6 +133,9 @@ def _first_sheet(workbook):
     if not workbook.worksheets:
         raise Unreadable("the workbook has no sheets")
     sheet = workbook.worksheets[0]
+    declared = sheet.max_row  # from the sheet's <dimension>, when the writer gave one: refuse before reading
+    if declared is not None and declared > MAX_ROWS:
+        raise Unreadable(f"the sheet has more than {MAX_ROWS:,} rows; export fewer periods per file")
     # Read the rows that are there, not the size the file declares (a declared A1:XFD1048576 would otherwise be
     # walked cell by cell).
     sheet.reset_dimensions()
@@ -137,9 +147,12 @@ def xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     ``UncalculatedFormula`` where a formula has none."""
     if not data.startswith(b"PK\x03\x04"):
         raise Unreadable("the file is not an Excel workbook (.xlsx); export the journal report as XLSX or CSV")
-    if _inflated_size(data) > MAX_UNPACKED_BYTES:
+    unpacked, rows = _inspect(data)
+    if unpacked > MAX_UNPACKED_BYTES:
         raise Unreadable(f"the workbook unpacks to more than {MAX_UNPACKED_BYTES // 1_048_576} MB; export fewer "
                          "periods per file")
+    if rows > MAX_ROWS:
+        raise Unreadable(f"the sheet has more than {MAX_ROWS:,} rows; export fewer periods per file")
     values_book, formulas_book = _open_workbook(data, values=True), _open_workbook(data, values=False)
     try:
         values_rows = _first_sheet(values_book).iter_rows(max_col=MAX_COLUMNS, values_only=True)

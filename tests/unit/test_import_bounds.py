@@ -125,3 +125,16 @@ def test_a_line_with_both_a_debit_and_a_credit_is_refused_at_import_not_at_expor
     assert result.runs == []
     assert [(e.row, e.column) for e in result.errors] == [(2, "Credit")]
     assert "both a debit (100,00) and a credit (40,00)" in result.errors[0].message
+
+
+def test_a_sheet_that_hides_its_size_is_still_counted_row_by_row(monkeypatch):
+    monkeypatch.setattr(tables, "MAX_ROWS", 100)
+    data = workbook_bytes([["Jan", 1, 2026, 1, None, None, None, None, "4000", "Salaris", 1, None]] * 150)
+
+    def without_dimension(xml: str) -> str:
+        stripped, found = re.subn(r'<dimension ref="[^"]*"\s*/>', "", xml)
+        assert found == 1
+        return stripped
+
+    result = parse(rewrite_sheet(data, without_dimension))
+    assert result.runs == [] and "more than 100 rows" in result.errors[0].message
