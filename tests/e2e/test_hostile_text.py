@@ -57,7 +57,7 @@ def test_a_crafted_callback_and_hostile_names_render_inert(dashboard, web, shots
     shots(page, "crafted-callback")
     _assert_inert(page, seen)
 
-    for path in ("accounts", "administrations", "journal_export", "troubleshooting", ""):
+    for path in ("accounts", "administrations", "journal_export", "troubleshooting", "demo", ""):
         page.goto(f"{dashboard.url}{path}")
         wait_for_app(page)
         shots(page, f"hostile-names-{path or 'overview'}")
