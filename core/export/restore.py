@@ -18,10 +18,13 @@ database has no mark and detects nothing, which is why every machine that sends 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -58,16 +61,27 @@ def _highest_attempt(rt) -> int:
         return session.scalar(sa.select(sa.func.max(ExportAttempt.id))) or 0
 
 
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """One writer at a time, across the threads of this process and the processes of this machine."""
+    private_folder(path.parent)
+    with _lock, open(path.with_name(f".{path.name}.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def note_progress(rt) -> None:
     """Raise this database's mark to its highest attempt id (never lower it): called after every run handled."""
     highest = _highest_attempt(rt)
-    with _lock:
-        path = _path(rt)
+    path = _path(rt)
+    with _exclusive(path):
         marks = _read(path)
         if marks.get(_key(rt), 0) >= highest:
             return
         marks[_key(rt)] = highest
-        private_folder(path.parent)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(json.dumps(marks))
         tmp.chmod(0o600)
@@ -76,8 +90,8 @@ def note_progress(rt) -> None:
 
 def forget(rt) -> None:
     """This database is emptied on purpose (the demo reset): its mark no longer means anything."""
-    with _lock:
-        path = _path(rt)
+    path = _path(rt)
+    with _exclusive(path):
         marks = _read(path)
         if marks.pop(_key(rt), None) is not None:
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
