@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from core.db import audit
 from core.db.engine import session_scope
-from core.db.files import private_folder
+from core.db.files import open_private, private_folder
 from core.db.models import AuditEvent, ExportAttempt, PayrollRun
 
 WATERMARK_FILE = "send-watermark.json"
@@ -82,10 +82,7 @@ def note_progress(rt) -> None:
         if marks.get(_key(rt), 0) >= highest:
             return
         marks[_key(rt)] = highest
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(marks))
-        tmp.chmod(0o600)
-        tmp.replace(path)
+        _write(path, marks)
 
 
 def forget(rt) -> None:
@@ -94,9 +91,15 @@ def forget(rt) -> None:
     with _exclusive(path):
         marks = _read(path)
         if marks.pop(_key(rt), None) is not None:
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(marks))
-            tmp.replace(path)
+            _write(path, marks)
+
+
+def _write(path: Path, marks: dict[str, int]) -> None:
+    """Replace the file at once (a reader sees the old marks or the new ones), private like the database."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with open_private(tmp, "w") as handle:
+        handle.write(json.dumps(marks))
+    tmp.replace(path)
 
 
 def look_up_before_posting(rt, *, actor: str) -> int:

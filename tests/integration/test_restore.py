@@ -96,3 +96,12 @@ def test_normal_sending_looks_nothing_up(rt, sandbox):
     assert calls.get("POST /v2/vouchers") == 3
     assert not any(key.startswith("GET /v2/vouchers") for key in calls)
     assert len(setup.run_ids) == 3
+
+
+def test_the_send_watermark_is_private_like_the_database(rt, sandbox):
+    import stat
+
+    setup = setup_company(rt, periods=(1,))
+    services.send_run(rt, setup.run_ids[0], actor="t")
+    mark = rt.settings.data_dir / "send-watermark.json"
+    assert stat.S_IMODE(mark.stat().st_mode) == 0o600
