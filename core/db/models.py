@@ -2,13 +2,15 @@
 
 Times are timezone-aware UTC datetimes (``utcnow()``); SQLModel's ``UTCDateTime`` stores them alike on SQLite and
 PostgreSQL and refuses naive ones.
-Money columns are ``Numeric(14, 2)``: amounts arrive as ``Decimal`` and are never floats in the database.
+Money columns are ``Numeric(14, 2)``: amounts arrive as ``Decimal`` and are never floats in the database. Journal line
+amounts keep every decimal they were imported with (``ExactDecimal``): the voucher rounds to cents once.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -17,6 +19,91 @@ from sqlmodel import Field, SQLModel
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC (the form every timestamp column takes)."""
     return datetime.now(UTC)
+
+
+def _places(value: Decimal) -> tuple[int, int]:
+    """(digits before the point, decimals) of a finite Decimal, trailing zeros not counted: 1234.5000 -> (4, 1)."""
+    _, digits, exponent = value.as_tuple()
+    if not any(digits):
+        return 0, 0
+    n = len(digits)
+    while exponent < 0 and digits[n - 1] == 0:
+        n -= 1
+        exponent += 1
+    return max(n + exponent, 0), max(-exponent, 0)
+
+
+class ExactDecimal(sa.types.TypeDecorator):
+    """A ``Decimal`` column that gives back exactly the value it was given, on SQLite and PostgreSQL, or refuses it.
+
+    ``ExactDecimal(precision, scale)`` holds up to ``precision - scale`` digits before the point and ``scale`` after.
+
+    * PostgreSQL: ``NUMERIC(precision, scale)``, exact, but it would round extra decimals silently.
+    * SQLite has no decimal type: SQLAlchemy's ``Numeric`` goes through a binary float there (``Numeric(22, 10)``
+      gives 1234567890.123457 back as 1234567890.1234569550), and a NUMERIC column turns number-like text into a
+      float too. So on SQLite the value is stored as its decimal text in a ``VARCHAR`` column (TEXT affinity keeps
+      text as written) and read back with ``Decimal(text)``: exact. Amounts are compared and summed in Python, never
+      in SQL (text compares as text there).
+    * Both dialects refuse, on write, a value with more decimals or more integer digits than the column holds
+      (``ValueError``): nothing is ever rounded on the way in. Importers ask ``refusal(value)`` first, so a user
+      is told which row and value instead.
+    """
+
+    impl = sa.Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int) -> None:
+        super().__init__(precision=precision, scale=scale, asdecimal=True)
+        self.precision = precision
+        self.scale = scale
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.String(self.precision + 2))  # digits, point and a sign
+        return dialect.type_descriptor(sa.Numeric(self.precision, self.scale, asdecimal=True))
+
+    def refusal(self, value: Decimal) -> str | None:
+        """Why ``value`` cannot be stored exactly in this column, or None when it can."""
+        if not value.is_finite():
+            return f"{value} is not a number"
+        _, digits, exponent = value.as_tuple()
+        if exponent >= -self.scale and len(digits) + exponent <= self.precision - self.scale:
+            return None  # the common case, without counting trailing zeros (bulk imports call this per amount)
+        integer_digits, decimals = _places(value)
+        if decimals > self.scale:
+            return f"{value:f} has {decimals} decimals; at most {self.scale} can be stored"
+        if integer_digits > self.precision - self.scale:
+            return (f"{value:f} has {integer_digits} digits before the decimal point; at most "
+                    f"{self.precision - self.scale} can be stored")
+        return None
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, float | bool):
+            raise TypeError(f"{value!r}: an exact decimal column takes Decimal, int or str, never a float")
+        amount = value if isinstance(value, Decimal) else Decimal(value)
+        problem = self.refusal(amount)
+        if problem:
+            raise ValueError(f"cannot be stored exactly: {problem}")
+        if dialect.name != "sqlite":
+            return amount
+        text = format(amount, "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return "0" if text in ("", "-0") else text
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
+        if value is None or isinstance(value, Decimal):
+            return value
+        return Decimal(value if isinstance(value, str | int) else repr(value))
+
+
+# Journal line amounts: 12 digits before the point (what Numeric(16, 4) held, so migration 0006 never refuses a stored
+# line; imports stop at 10, Visma's limit per row) and 10 after: a cent amount split by a percentage with 6 decimals
+# (2 + 6 + 2 decimals) is held exactly. Percentages: at most 100, 10 decimals. The import checks against these columns.
+JOURNAL_AMOUNT = ExactDecimal(22, 10)
+JOURNAL_PERCENTAGE = ExactDecimal(13, 10)
 
 
 # Account status values (DESIGN.md: "Account").
@@ -189,13 +276,13 @@ class JournalLineRow(SQLModel, table=True):
     ledger_account: str = Field(max_length=32)
     component: str = Field(default="", max_length=200)
     description: str = Field(default="", max_length=200)
-    debit: Decimal = Field(default=Decimal("0"), sa_type=sa.Numeric(16, 4))
-    credit: Decimal = Field(default=Decimal("0"), sa_type=sa.Numeric(16, 4))
+    debit: Decimal = Field(default=Decimal("0"), sa_type=JOURNAL_AMOUNT)  # exactly as imported; see ExactDecimal
+    credit: Decimal = Field(default=Decimal("0"), sa_type=JOURNAL_AMOUNT)
     department: str | None = Field(default=None, max_length=64)
     cost_center: str | None = Field(default=None, max_length=64)
     cost_unit: str | None = Field(default=None, max_length=64)
     employee: str | None = Field(default=None, max_length=200)
-    percentage: Decimal | None = Field(default=None, sa_type=sa.Numeric(7, 4))
+    percentage: Decimal | None = Field(default=None, sa_type=JOURNAL_PERCENTAGE)
 
 
 class ExportAttempt(SQLModel, table=True):

@@ -11,7 +11,9 @@ voucher with the payroll journal report:
 * **Netting.** Debit and credit on the same (account, cost centre) are netted into one row on the side of
   the balance, as in a journal summary; a row that nets to 0.00 is left out.
 * **Exact sums, rounding once.** Amounts are summed as exact `Decimal`s (lines may carry more than two
-  decimals after percentage splits) and each row is rounded to cents once, ROUND_HALF_UP.
+  decimals after percentage splits; they are stored exactly as imported, up to 10 decimals, see
+  `core.db.models.ExactDecimal`) and each row is rounded to cents once, ROUND_HALF_UP. Nothing rounds a line
+  before this, so the run that balanced on import is the run judged here.
 * **Balance.** The source journal balances when its exact total debit minus total credit is less than half
   a cent (it rounds to 0.00); otherwise the run is refused with `voucher-unbalanced`, nothing is guessed.
   The voucher total is the netted debit side rounded once. If rounding each row makes a side differ from

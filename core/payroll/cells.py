@@ -128,7 +128,10 @@ def cell_amount(value: Any, decimal_comma: bool | None) -> Decimal:
     if isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, float):
-        amount = Decimal(repr(value))  # the number Excel shows, not the binary float's expansion
+        # The number Excel shows: Excel keeps 15 significant digits, so a 16th or 17th digit of the float's shortest
+        # repr (0.1 + 0.2 = 0.30000000000000004) is binary noise of a formula, not data, and would not fit the stored
+        # scale.
+        amount = Decimal(format(value, ".15g"))
         if not amount.is_finite():
             raise ValueError(f"'{value}' is not an amount")
     elif isinstance(value, Decimal):

@@ -15,8 +15,10 @@ Decisions, so users get one complete report and no surprises:
   `ImportResult.ignored_rows` counts them. Fully empty rows are skipped silently.
 * Amounts are read by `core.payroll.cells` (Dutch and English notation, no negatives, ambiguous "1,234" refused
   unless the file settles it: in a semicolon-separated CSV the comma is the decimal separator, in a
-  comma-separated CSV the point is). Amounts may have more than two decimals (percentage splits); the voucher
-  rounds once.
+  comma-separated CSV the point is). Amounts may have more than two decimals (percentage splits); they are stored
+  exactly as read and the voucher rounds once. An amount or percentage the journal-line columns cannot hold exactly
+  (more decimals than their scale, 10) is refused with its row and value, never rounded on the way in: what balanced
+  here is what is sent.
 * Periods are months 1..12; a run (Year, Period, Run) must balance to the cent (`core.export.voucher`'s rule).
 * The file is read by `core.payroll.tables` (CSV or the first sheet of an XLSX). At most 20 MB.
 * A run that is already stored refuses the whole file; the store decides that (`core.payroll.store`).
@@ -62,6 +64,10 @@ TEXT_LIMITS = {
     "GeneralLedgerAccount": JournalLineRow.__table__.c.ledger_account.type.length,
     "ComponentName": JournalLineRow.__table__.c.component.type.length,
 }
+
+# The columns amounts and percentages are stored in: what they cannot hold exactly is refused here, by row.
+AMOUNT_TYPE = JournalLineRow.__table__.c.debit.type
+PERCENTAGE_TYPE = JournalLineRow.__table__.c.percentage.type
 
 RunKey = tuple[int, int, int]  # (year, period, run number)
 
@@ -153,6 +159,24 @@ def _checked(errors: list[RowError], row: int, column: str, parse: Any, *args: A
         return None
 
 
+def _storable(value: Decimal, column_type: Any, what: str) -> Decimal:
+    """``value`` when its column stores it exactly; else a ValueError naming the value (the row is added by the
+    caller), so nothing is rounded between the balance check here and the voucher."""
+    problem = column_type.refusal(value)
+    if problem:
+        raise ValueError(f"the {what} {problem}, so it cannot be sent as imported. Round it to at most "
+                         f"{column_type.scale} decimals in the payroll report and import the file again")
+    return value
+
+
+def _amount(value: Any, hint: bool | None) -> Decimal:
+    return _storable(cell_amount(value, hint), AMOUNT_TYPE, "amount")
+
+
+def _percentage(value: Any, hint: bool | None) -> Decimal:
+    return _storable(cell_percentage(value, hint), PERCENTAGE_TYPE, "percentage")
+
+
 def _read_row(
     number: int, record: list[Any], index: dict[str, int], hint: bool | None
 ) -> tuple[RunKey | None, JournalLine | None, list[RowError]]:
@@ -179,11 +203,11 @@ def _read_row(
                       " (only monthly payroll periods 1-12 can be imported)")
     year = _checked(errors, number, "Year", cell_int, cell("Year"), "Year", 2000, 2099)
     run = _checked(errors, number, "Run", cell_int, cell("Run"), "Run", 1, 999)
-    debit = _checked(errors, number, "Debit", cell_amount, cell("Debit"), hint)
-    credit = _checked(errors, number, "Credit", cell_amount, cell("Credit"), hint)
+    debit = _checked(errors, number, "Debit", _amount, cell("Debit"), hint)
+    credit = _checked(errors, number, "Credit", _amount, cell("Credit"), hint)
     percentage = None
     if cell_text(cell("Percentage")):
-        percentage = _checked(errors, number, "Percentage", cell_percentage, cell("Percentage"), hint)
+        percentage = _checked(errors, number, "Percentage", _percentage, cell("Percentage"), hint)
     if debit and credit:
         errors.append(RowError(number, "Credit", f"the line has both a debit ({format_amount(debit)}) and a credit "
                                                  f"({format_amount(credit)}); book each amount on its own line"))

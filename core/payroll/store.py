@@ -39,9 +39,10 @@ from core.db.models import (
     utcnow,
 )
 from core.errors import ServiceError
+from core.money import round_cents
 from core.payroll.file_import import RowError, parse_journal_file
 from core.payroll.sources import PayrollSource, PayrollSourceError
-from core.payroll.types import JournalLine, PayrollCompanyData, PayrollRunData, run_label
+from core.payroll.types import JournalLine, PayrollCompanyData, PayrollRunData, journal_difference, run_label
 from core.payroll.views import CompanyView, ImportErrorView, ImportView
 
 __all__ = [
@@ -102,10 +103,9 @@ def _line_rows(run_id: int, lines: Iterable[JournalLine]) -> list[dict]:
 
 
 def _totals(lines: Sequence[JournalLine]) -> tuple[Decimal, Decimal]:
-    debit = sum((line.debit for line in lines), Decimal(0))
-    credit = sum((line.credit for line in lines), Decimal(0))
-    cent = Decimal("0.01")
-    return debit.quantize(cent), credit.quantize(cent)
+    """The run's exact totals rounded once, half up: the totals its voucher will have."""
+    debit, credit = journal_difference(lines)
+    return round_cents(debit), round_cents(credit)
 
 
 def store_runs(
@@ -182,12 +182,28 @@ def check_company(company: PayrollCompanyData) -> None:
 _LINE_TEXTS = ("ledger_account", "component", "description", "department", "cost_center", "cost_unit", "employee")
 
 
+_LINE_NUMBERS = ("debit", "credit", "percentage")
+
+
+def _check_numbers(run: PayrollRunData, number: int, line: JournalLine, columns) -> None:
+    """Every amount of a line is stored exactly as given (never rounded between its balance and its voucher)."""
+    for name in _LINE_NUMBERS:
+        value = getattr(line, name)
+        problem = None if value is None else columns[name].type.refusal(value)
+        if problem:
+            raise ServiceError(
+                f"Run {run.label} of {run.company_code}, line {number}: the {name} {problem}, so it cannot be sent "
+                "as given. Nothing of this batch was stored; round it in the payroll system and send the run again.",
+                code="line-amount-inexact")
+
+
 def check_lines(runs: Sequence[PayrollRunData]) -> None:
-    """Every text of every line fits its column; a payroll source's run that does not is refused as a whole, named
-    (a file's rows are checked with their row numbers by the parser before this)."""
+    """Every text of every line fits its column and every amount is stored exactly; a payroll source's run that does
+    not is refused as a whole, named (a file's rows are checked with their row numbers by the parser before this)."""
     columns = JournalLineRow.__table__.c
     for run in runs:
         for number, line in enumerate(run.lines, start=1):
+            _check_numbers(run, number, line, columns)
             for name in _LINE_TEXTS:
                 value, limit = getattr(line, name) or "", columns[name].type.length
                 if len(value) > limit:
