@@ -15,6 +15,7 @@ import streamlit as st
 
 from core import services
 from core.services import ServiceError, redact_url
+from ui.demo_words import DEMO_CREDENTIALS_INTRO, DEMO_CREDENTIALS_NOTE, DEMO_CREDENTIALS_TITLE
 from ui.feedback import flash, show_flash
 from ui.frame import ACCOUNTS_PAGE, STATIC, StateKeys, actor, data_changed, get_runtime
 from ui.text import plain
@@ -106,16 +107,10 @@ def draw_sidebar(rt) -> None:
             f"Database: `{redact_url(settings.database_url)}`"
         )
         if settings.demo_mode:
-            with st.expander("Demo sign-in", icon=":material/login:"):
-                st.markdown(
-                    "Authorizing an account opens the sandbox's Visma login. Sign in with a demo user "
-                    "(sandbox-only values):"
-                )
+            with st.expander(DEMO_CREDENTIALS_TITLE, icon=":material/science:"):
+                st.markdown(DEMO_CREDENTIALS_INTRO)
                 st.code(f"{DEMO_USERS[0]}\n{services.DEMO_PASSWORD}", language=None)
-                st.caption(
-                    f"{DEMO_USERS[1]} has a *default company* set (the article's trap); "
-                    f"{DEMO_USERS[2]} has one company. Same password."
-                )
+                st.caption(DEMO_CREDENTIALS_NOTE.format(joost=DEMO_USERS[1], eva=DEMO_USERS[2]))
         st.caption(f"Signed in as {plain(actor())}")
 
 

@@ -36,3 +36,15 @@ FAULT_EXPLANATIONS = {
     "commit_then_drop": "The next N vouchers are stored by Visma but the connection drops before the answer: the "
     "dashboard must reconcile instead of posting twice.",
 }
+
+# The sidebar box with the sandbox's demo users (app.py): named for what it is, so nobody takes it for a sign-in to
+# this dashboard or for real Visma credentials.
+DEMO_CREDENTIALS_TITLE = "Demo credentials (sandbox login)"
+DEMO_CREDENTIALS_INTRO = (
+    "Not a sign-in to this dashboard: these are made-up demo credentials for the local Visma sandbox. Authorizing an "
+    "account opens the sandbox's Visma login; sign in there with a demo user:"
+)
+DEMO_CREDENTIALS_NOTE = (
+    "{joost} has a *default company* set (the article's trap); {eva} has one company. Same password. They work only "
+    "on the sandbox, never at Visma."
+)
