@@ -155,6 +155,7 @@ def create_app(
         Route("/connect/login", identity.login, methods=["POST"]),
         Route("/connect/choose", identity.choose, methods=["POST"]),
         Route("/connect/consent", identity.consent, methods=["POST"]),
+        Route(identity.SWITCH_USER, identity.switch_user, methods=["POST"]),
         Route("/connect/token", token_endpoint.token, methods=["POST"]),
         Route("/connect/revocation", token_endpoint.revocation, methods=["POST"]),
         Route("/.well-known/openid-configuration", identity.discovery, methods=["GET"]),

@@ -5,6 +5,10 @@ unregistered URI), opens a *login transaction* (a server-side record whose opaqu
 shows the login page; then the company choice (skipped when the user has a default company, as Visma does, F15),
 then the consent page (Allow / Deny). Allow redirects with a one-time code valid 5 minutes (F10).
 
+A browser already signed in (the ``vo_session`` cookie) skips the login; the company choice and the consent page then
+offer *Sign in as someone else*, which ends that session and starts the same authorization over at the login form
+(same ``client_id``, ``redirect_uri``, ``state``, PKCE challenge…: the login transaction keeps the original query).
+
 The token and revocation endpoints are in ``sandbox/token_endpoint.py``.
 """
 
@@ -28,6 +32,7 @@ TEMPLATES = Environment(
 
 LOGIN_TX_LIFETIME = 15 * 60
 SSO_COOKIE = "vo_session"
+SWITCH_USER = "/connect/switch-user"
 WRONG_LOGIN = "The e-mail address or password is incorrect."
 
 SCOPES: dict[str, str] = {
@@ -107,6 +112,7 @@ async def authorize(request: Request) -> Response:
             "client": client_id, "redirect_uri": redirect_uri, "scopes": scopes, "state": state,
             "challenge": challenge, "method": method, "prompt": prompt, "acr": q.get("acr_values", "").split(),
             "user": None, "company": None, "auth_time": None, "expires": clock.now_ts(tx) + LOGIN_TX_LIFETIME,
+            "query": request.url.query,  # to start this authorization over after "Sign in as someone else"
         }
         tx_id = secrets.token_urlsafe(24)
         session_user = None if "login" in prompt else _sso_user(tx, request.cookies.get(SSO_COOKIE))
@@ -197,7 +203,7 @@ def _next_step(tx: Tx, tx_id: str, doc: dict[str, Any]) -> Response:
     if doc["company"] is None:
         tx.put("tx", tx_id, doc)
         return _page("choose.html", title="Choose a company", tx=tx_id, action="/connect/choose", email=user["email"],
-                     companies=[{"id": c["id"], "name": c["name"]} for c in companies])
+                     companies=[{"id": c["id"], "name": c["name"]} for c in companies], switch_action=SWITCH_USER)
     tx.put("tx", tx_id, doc)
     return _consent_page(tx, tx_id, doc)
 
@@ -220,7 +226,7 @@ def _consent_page(tx: Tx, tx_id: str, doc: dict[str, Any]) -> HTMLResponse:
     company = tx.get("company", doc["company"]) or {}
     return _page("consent.html", title="Allow access", tx=tx_id, action="/connect/consent",
                  client_name=client.get("name", doc["client"]), company_name=company.get("name", ""),
-                 email=doc["user"], scopes=[SCOPES[s] for s in doc["scopes"]])
+                 email=doc["user"], scopes=[SCOPES[s] for s in doc["scopes"]], switch_action=SWITCH_USER)
 
 
 async def choose(request: Request) -> Response:
@@ -257,6 +263,26 @@ async def consent(request: Request) -> Response:
         })
         return _redirect(doc["redirect_uri"], {"code": code, "scope": " ".join(doc["scopes"]), "state": doc["state"],
                                                "iss": issuer(request)})
+
+
+async def switch_user(request: Request) -> Response:
+    """*Sign in as someone else*: end the browser's sandbox session and show the login form again for the same
+    authorization (the original ``/connect/authorize`` query: client, redirect URI, state, PKCE challenge, scopes)."""
+    form = await request.form()
+    tx_id = str(form.get("tx", ""))
+    cookie = request.cookies.get(SSO_COOKIE)
+    with store_of(request).tx() as tx:
+        if cookie:
+            tx.delete("sso", cookie)
+        doc = _load_tx(tx, tx_id)
+        if doc is not None:
+            tx.delete("tx", tx_id)
+    if doc is None or doc.get("query") is None:
+        response: Response = _expired_page()
+    else:
+        response = RedirectResponse(f"/connect/authorize?{doc['query']}", status_code=303)
+    response.delete_cookie(SSO_COOKIE, path="/", httponly=True, samesite="lax")
+    return response
 
 
 # --------------------------------------------------------------------------------------------------------------------
