@@ -26,6 +26,9 @@ from ui.frame import (
 from ui.reads import cached_companies, cached_demo_status, db_key
 from ui.text import plain
 
+# The keys of the per-company state and fault controls below (each followed by the company id).
+CONTROL_PREFIXES = ("demo_state_", "demo_rl_", "demo_rlv_", "demo_down_", "demo_lat_", "demo_drop_")
+
 rt = get_runtime()
 st.title("Demo")
 
@@ -40,20 +43,42 @@ st.caption(
 )
 
 
+def _forget_controls() -> None:
+    """Drop the state and fault controls' values, so that they show the sandbox as it is after a change made
+    elsewhere (a reset, *Clear faults*) instead of what was chosen before."""
+    for key in [k for k in st.session_state if str(k).startswith(CONTROL_PREFIXES)]:
+        del st.session_state[key]
+
+
 @st.dialog("Reset the demo data?", on_dismiss=close_dialog)
-def confirm_reset() -> None:
+def confirm_reset(companies: list[dict]) -> None:
+    starting = [c for c in companies if c.get("start_state", "ok") != "ok"]
     st.markdown(
-        "This puts every sandbox company back to healthy, removes its vouchers, and **empties this dashboard's "
+        "This **clears every fault** in every sandbox company (rate limit, Visma down, latency, dropped "
+        "connections), undoes every state set here, removes the vouchers, and **empties this dashboard's "
         "database**: accounts, mappings, runs and history. Afterwards *Load demo data* sets it all up again."
     )
+    all_healthy = False
+    if starting:
+        st.markdown(
+            "Every company is healthy afterwards, except those that start with the help article's errors: "
+            + "; ".join(f"{plain(c['name'])} ({STATE_TITLES.get(c['start_state'], c['start_state'])})"
+                        for c in starting) + "."
+        )
+        all_healthy = st.checkbox("Make these healthy too", key="demo_reset_all_healthy",
+                                  help="Without it they keep their article error, ready to show it.")
     left, right = st.columns(2)
     if left.button("Reset", type="primary", icon=":material/restart_alt:", key="demo_confirm_reset", width="stretch"):
-        ok, result = try_service(services.reset_demo, rt, actor=actor())
+        ok, result = try_service(services.reset_demo, rt, actor=actor(), all_healthy=all_healthy)
         data_changed()
         if ok:
             close_dialog()
-            flash(f"Demo data reset: sandbox back to its seed, {len(result.get('tables_emptied', []))} tables "
-                  "emptied.", "success")
+            _forget_controls()
+            after = result.get("companies") or []
+            unhealthy = sum(1 for c in after if c.get("state") != "ok")
+            flash(f"Demo data reset: no fault left in the sandbox's {len(after)} companies, "
+                  + (f"{unhealthy} showing its article error, " if unhealthy else "all healthy, ")
+                  + f"{len(result.get('tables_emptied', []))} tables emptied.", "success")
             flash("Demo data reset", "toast")
             st.rerun()
     if right.button("Cancel", key="demo_cancel_reset", width="stretch", on_click=close_dialog):
@@ -88,7 +113,7 @@ if top[1].button("Load demo data", icon=":material/playlist_add:", key="demo_see
 if top[2].button("Reset demo data…", icon=":material/restart_alt:", key="demo_reset", width="stretch"):
     open_dialog("demo_reset")
 if pending_dialog("demo_reset"):
-    confirm_reset()
+    confirm_reset(status.get("companies") or [])
 
 # ------------------------------------------------------------------------------------------------ company table
 
@@ -199,6 +224,7 @@ with fault_col, st.container(border=True):
         cleared = {"rate_limit_per_minute": None, "http_error": None, "latency_ms": 0, "commit_then_drop": 0}
         if service_call(services.set_company_faults, rt, company_id, actor=actor(), **cleared) is not None:
             data_changed()
+            _forget_controls()
             flash(f"{plain(company['name'])} answers normally again.", "success")
             st.rerun()
 

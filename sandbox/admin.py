@@ -37,10 +37,19 @@ async def _json_body(request: Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
+def start_state(tx: Tx, company_id: str) -> str:
+    """The state a company has when the sandbox starts and after every reset: its seed entry's state (the help
+    article's errors for three companies), or the start's override (``--state``)."""
+    override = tx.setting(model.OVERRIDES_KEY, {}).get(company_id, {})
+    seeded = next((c.get("state", "ok") for c in seed.COMPANIES if c["id"] == company_id), "ok")
+    return override.get("state") or seeded
+
+
 def _company_view(tx: Tx, c: dict[str, Any]) -> dict[str, Any]:
     users = [u["email"] for u in tx.list("user") if c["id"] in u["companies"]]
     return {
         "id": c["id"], "name": c["name"], "state": c["state"], "faults": c["faults"], "locked_to": c["locked_to"],
+        "start_state": start_state(tx, c["id"]),
         "users": users,
         "fiscal_years": [{"id": f["Id"], "start": f["start"], "end": f["end"], "locked": f["locked"]}
                          for f in model.visible_fiscal_years(tx, c["id"])],

@@ -26,6 +26,10 @@ from core.mappings.companies import map_company
 from core.payroll.store import list_payroll_companies, sync_source
 
 ADMIN_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+# A sandbox company without any connection fault (the sandbox's own defaults).
+NO_FAULTS: dict[str, Any] = {"latency_ms": 0, "rate_limit_per_minute": None, "http_error": None, "commit_then_drop": 0}
+
+
 def _sandbox_url(rt) -> str:
     if not rt.settings.demo_mode or not rt.sandbox_url:
         raise ServiceError(
@@ -165,16 +169,39 @@ def seed_demo(rt, *, actor: str) -> dict[str, Any]:
     }
 
 
-def reset_demo(rt, *, actor: str, seed: bool = False, stop: bool = False) -> dict[str, Any]:
-    """The sandbox back to its seed and every table of this product emptied (accounts, runs, mappings, audit);
-    then, when asked, the demo seeded again (``seed``) and the embedded sandbox process stopped (``stop``)."""
+def reset_demo(rt, *, actor: str, seed: bool = False, stop: bool = False,
+               all_healthy: bool = False) -> dict[str, Any]:
+    """The sandbox back to how the demo starts and every table of this product emptied (accounts, runs, mappings,
+    audit); then, when asked, the demo seeded again (``seed``) and the embedded sandbox process stopped (``stop``).
+
+    Afterwards no sandbox company has a fault left (not even one a sandbox started with ``--fault`` keeps as its
+    seed), and every company is in its start state: healthy, except the companies that start with the help
+    article's errors (``start_state``), which are made healthy too with ``all_healthy``. The answer lists the
+    companies as they are after the reset (``companies``).
+    """
     result = _reset(rt, actor=actor)
+    result["companies"] = _heal(rt, all_healthy=all_healthy)
     forget_send_marks(rt)  # emptied on purpose: not a database that went back in time
     if seed:
         result["seed"] = seed_demo(rt, actor=actor)
     if stop:
         result["sandbox_stopped"] = stop_sandbox(rt.settings)
     return result
+
+
+def _heal(rt, *, all_healthy: bool) -> list[dict]:
+    """Clear whatever fault survived the sandbox's reset, and with ``all_healthy`` make every company ``ok``; the
+    companies as they are then."""
+    companies = sandbox_companies(rt)
+    changed = False
+    for company in companies:
+        if any(company.get("faults", {}).get(name) for name in NO_FAULTS):
+            _admin(rt, "PUT", f"companies/{company['id']}/faults", json=NO_FAULTS)
+            changed = True
+        if all_healthy and company.get("state") != "ok":
+            _admin(rt, "PUT", f"companies/{company['id']}/state", json={"state": "ok"})
+            changed = True
+    return sandbox_companies(rt) if changed else companies
 
 
 def _reset(rt, *, actor: str) -> dict[str, Any]:
