@@ -33,6 +33,8 @@ from core.accounts.revocation import disconnect_account as disconnect_account
 from core.accounts.tokens import refresh_account as refresh_account
 from core.accounts.views import AccountChangeView as AccountChangeView
 from core.accounts.views import AccountView as AccountView
+from core.accounts.views import SharedCompanyWarning as SharedCompanyWarning
+from core.accounts.views import shared_company_warnings as shared_company_warnings
 
 # --- payroll
 from core.payroll.store import import_journal_file as import_journal_file

@@ -117,6 +117,12 @@ if not accounts:
     )
     st.stop()
 
+# Like two payroll companies mapped onto one Visma company (Administrations): two accounts for one company is worth a
+# warning, usually a leftover of an authorization made again under a new name.
+shared = services.shared_company_warnings(accounts)
+for warning in shared:
+    st.warning(plain(warning.message), icon=":material/warning:")
+
 table = pd.DataFrame(
     {
         "logo": [account_logo(a.status) for a in accounts],
@@ -197,6 +203,11 @@ with st.container(border=True):
         )
     if account.mapped_companies:
         st.caption("Mapped payroll companies: " + plain(", ".join(account.mapped_companies)))
+    same_company = next((w for w in shared if account.name in w.accounts and status != "not_authorized"), None)
+    if same_company:
+        others = [n for n in same_company.accounts if n != account.name]
+        st.caption(f":material/warning: {plain(same_company.visma_company)} is also authorized through account(s) "
+                   f"{plain(', '.join(others))}.")
 
     links: dict = st.session_state.setdefault(StateKeys.AUTH_LINKS, {})
     cols = [st.container(horizontal=True)] * 4  # one row of buttons as wide as their labels (never cut)
