@@ -1,10 +1,18 @@
 """``python -m sandbox --port 8765 [--host 127.0.0.1] [--db FILE] [--redirect-uri URI]… [--state C=STATE]…
-[--fault C:NAME=VALUE]…`` serves the sandbox."""
+[--fault C:NAME=VALUE]… [--exit-with-parent]`` serves the sandbox.
+
+``--exit-with-parent``: the process that started the sandbox keeps a pipe to its stdin open; when that process ends,
+however it ends (even SIGKILL), the operating system closes the pipe and the sandbox exits at once, freeing its port.
+A pipe works on every OS, unlike Linux's ``PR_SET_PDEATHSIG``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
+import threading
 from typing import Any
 
 import uvicorn
@@ -43,6 +51,23 @@ def parse_overrides(states: list[str], faults: list[str]) -> dict[str, dict[str,
     return out
 
 
+def exit_when_stdin_closes(stdin: Any = None) -> threading.Thread:
+    """Exit this process as soon as ``stdin`` (the parent's end of the pipe) reaches end of file."""
+
+    def watch() -> None:
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        try:
+            while stream.read(4096):
+                pass  # the parent never writes; anything it does is ignored
+        except (OSError, ValueError):
+            pass
+        os._exit(0)  # uvicorn runs in the main thread; the state is in committed SQLite transactions
+
+    thread = threading.Thread(target=watch, name="exit-with-parent", daemon=True)
+    thread.start()
+    return thread
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description="Local stand-in for Visma eAccounting.")
     parser.add_argument("--port", type=int, default=8765)
@@ -55,11 +80,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fault", action="append", default=[], metavar="COMPANY:NAME=VALUE",
                         help="seed a company with a fault (e.g. TRANSPORT:http_error=503; repeatable)")
     parser.add_argument("--log-level", default="info")
+    parser.add_argument("--exit-with-parent", action="store_true",
+                        help="exit when stdin closes: the parent keeps a pipe open to it for as long as it lives")
     args = parser.parse_args(argv)
     try:
         companies = check_overrides(parse_overrides(args.state, args.fault))
     except ValueError as exc:
         parser.error(str(exc))
+    if args.exit_with_parent:
+        exit_when_stdin_closes()
     app = create_app(Store(args.db), args.redirect_uri, companies=companies)
     print(f"Visma sandbox on http://{args.host}:{args.port}/  (client {seed.CLIENT_ID}; users' password "
           f"{seed.PASSWORD}; admin API under /_sandbox/)", flush=True)

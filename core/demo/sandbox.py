@@ -5,6 +5,11 @@ the same Visma (the same tokens, vouchers and clock). The first one to need it s
 over a SQLite file in the data folder, and records ``{url, pid, port}`` in ``data_dir/sandbox.json``; the others find
 it there and reuse it while it answers. An exclusive ``flock`` on ``data_dir/sandbox.lock`` makes processes that start
 together start one sandbox.
+
+A sandbox started by the dashboard ends with the dashboard (``--exit-with-parent``: the dashboard holds the write end
+of a pipe to the sandbox's stdin, which the operating system closes when the dashboard ends, even on SIGKILL), so a
+stopped dashboard never leaves an orphan holding its port. One started by a CLI command outlives it on purpose: the
+next commands (and a dashboard) reuse it; ``python -m core demo reset --stop`` stops it.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from core.settings import Settings
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 20.0
 PROBE_TIMEOUT = 1.0
+# The sandboxes this process started tied to its life: their Popen keeps the pipe's write end open until we exit.
+_TIED: list[subprocess.Popen] = []
 
 
 class SandboxStartError(RuntimeError):
@@ -90,7 +97,18 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start(settings: Settings) -> dict:
+def serving_dashboard() -> bool:
+    """Whether this process is the dashboard's server (``streamlit run``): Streamlit's runtime exists. Looked up
+    among the loaded modules only; core never imports Streamlit."""
+    runtime = sys.modules.get("streamlit.runtime")
+    exists = getattr(runtime, "exists", None)
+    try:
+        return bool(exists and exists())
+    except Exception:  # a Streamlit without it, or one half set up: not a dashboard we can tell apart
+        return False
+
+
+def _start(settings: Settings, *, exit_with_parent: bool) -> dict:
     data_dir = settings.data_dir
     log_path = data_dir / "sandbox.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
@@ -98,17 +116,21 @@ def _start(settings: Settings) -> dict:
     for _attempt in range(2):  # a port taken between choosing and binding: try another once
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
+        command = [sys.executable, "-m", "sandbox", "--port", str(port), "--db", str(data_dir / "sandbox.db"),
+                   "--redirect-uri", settings.redirect_uri, "--log-level", "warning"]
         with open(log_path, "ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "sandbox", "--port", str(port), "--db", str(data_dir / "sandbox.db"),
-                 "--redirect-uri", settings.redirect_uri, "--log-level", "warning"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=str(PROJECT_ROOT), env=env,
-                start_new_session=True,
+                command + (["--exit-with-parent"] if exit_with_parent else []),
+                stdin=subprocess.PIPE if exit_with_parent else subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, cwd=str(PROJECT_ROOT), env=env, start_new_session=True,
             )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if answers(url):
-                return {"url": url, "pid": process.pid, "port": port, "started_at": time.time()}
+                if exit_with_parent:
+                    _TIED.append(process)
+                return {"url": url, "pid": process.pid, "port": port, "started_at": time.time(),
+                        "exits_with_pid": os.getpid() if exit_with_parent else None}
             if process.poll() is not None:
                 last_error = f"it exited with code {process.returncode}"
                 break
@@ -116,14 +138,21 @@ def _start(settings: Settings) -> dict:
         else:
             process.terminate()
             last_error = f"it did not answer within {START_TIMEOUT:.0f} seconds"
+        if process.stdin is not None:
+            process.stdin.close()  # a tied sandbox that failed to start: it exits on the pipe's end too
     raise SandboxStartError(
         f"The demo sandbox could not be started ({last_error}). See {log_path} for details, or set "
         "VISMA_CLIENT_ID to use Visma itself."
     )
 
 
-def ensure_sandbox(settings: Settings) -> str:
-    """The base URL of this data folder's sandbox, started when none answers (one per data folder)."""
+def ensure_sandbox(settings: Settings, *, exit_with_parent: bool | None = None) -> str:
+    """The base URL of this data folder's sandbox, started when none answers (one per data folder).
+
+    A sandbox started here ends with this process when ``exit_with_parent`` (default: when this process is the
+    dashboard's server); otherwise it outlives it, for the next commands to reuse."""
+    if exit_with_parent is None:
+        exit_with_parent = serving_dashboard()
     try:
         private_folder(settings.data_dir)
     except OSError as exc:
@@ -137,7 +166,7 @@ def ensure_sandbox(settings: Settings) -> str:
         if state and answers(state["url"]):
             register_redirect_uri(state["url"], settings.redirect_uri)
             return state["url"]
-        state = _start(settings)
+        state = _start(settings, exit_with_parent=exit_with_parent)
         _write_state(path, state)
         return state["url"]
 
@@ -166,5 +195,9 @@ def stop_sandbox(settings: Settings) -> bool:
             deadline = time.monotonic() + 5
             while stopped and answers(state["url"], 0.2) and time.monotonic() < deadline:
                 time.sleep(0.1)
+            for process in [p for p in _TIED if p.pid == pid]:  # ours: reap it, no zombie left behind
+                _TIED.remove(process)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(5)
         path.unlink(missing_ok=True)
         return stopped
