@@ -32,6 +32,10 @@ OAUTH_ERRORS = {
     "server_error", "temporarily_unavailable", "login_required", "consent_required", "interaction_required",
 }
 
+# .streamlit/config.toml turns the sidebar navigation off so that the legacy list of pages/ files never shows on a
+# fresh server's first load; app.py's own navigation (st.navigation below, the pages' titles) is shown.
+st.set_option("client.showSidebarNavigation", True)
+
 st.set_page_config(
     page_title="eAccounting Link",
     page_icon=str(STATIC / "visma-red.svg"),
