@@ -56,6 +56,10 @@ from core.mappings.views import MappingView as MappingView
 
 # --- export
 from core.export.job import ExportOptions as ExportOptions
+from core.export.log import ExportLogRow as ExportLogRow
+from core.export.log import export_log as export_log
+from core.export.log_files import export_log_csv as export_log_csv
+from core.export.log_files import export_log_xlsx as export_log_xlsx
 from core.export.preflight import preflight_company as preflight_company
 from core.export.preflight import preflight_run as preflight_run
 from core.export.send import resend_run as resend_run

@@ -233,3 +233,10 @@ st.dataframe(
     },
 )
 st.page_link(JOURNAL_EXPORT_PAGE, label="Send or fix runs on Journal Export", icon=":material/upload_file:")
+
+# ------------------------------------------------------------------------------------------ export log
+
+from ui.export_log import export_log_panel  # noqa: E402 - this section is appended after the page's own blocks
+
+st.subheader("Export log")
+export_log_panel(rt, key="ov_log")

@@ -14,6 +14,7 @@ from core.cli.accounts import accounts_app
 from core.cli.common import close_runtime, handle_exception, new_app
 from core.cli.demo import demo_app
 from core.cli.errors import errors_app
+from core.cli.history import register as register_history
 from core.cli.payroll import register as register_payroll
 
 app = new_app("eAccounting Link: Visma accounts, payroll companies, journal exports and troubleshooting.")
@@ -21,6 +22,7 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(demo_app, name="demo")
 app.add_typer(errors_app, name="errors")
 register_payroll(app)  # companies, map, runs, preview, preflight, export, resend, worker, import
+register_history(app)  # history
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,5 @@
-"""The Journal Export's History tab: exports per period as a chart, and the export history as CSV."""
+"""The Journal Export's History tab: exports per period as a chart, and the export log (one row per run, filterable,
+with each run's attempts and CSV/XLSX downloads of the filtered rows)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import streamlit as st
 
 from core import services
 from ui.charts import exports_chart
-from ui.downloads import history_csv
+from ui.export_log import export_log_panel
 from ui.feedback import service_call
 from ui.reads import cached_counts, db_key
 from ui.text import plain
@@ -22,12 +23,5 @@ def history_tab(rt, company: services.CompanyView | None) -> None:
         st.info("No runs yet.")
     else:
         st.altair_chart(chart, width="stretch")
-    st.download_button(
-        "Download export history (CSV)",
-        data=lambda: history_csv(services.export_history(rt, company_code=scope, limit=None)),
-        file_name=f"export-history-{scope or 'all'}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        key="je_history_csv",
-        on_click="ignore",
-    )
+    st.markdown("**Export log**")
+    export_log_panel(rt, key="je_history", company_code=scope)

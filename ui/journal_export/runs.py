@@ -11,6 +11,7 @@ import streamlit as st
 from core import services
 from ui.downloads import bundle_bytes
 from ui.entries import find_entry, show_entry
+from ui.export_log import attempts_table as _show_history
 from ui.feedback import service_call
 from ui.frame import close_dialog, open_dialog, pending_dialog
 from ui.journal_export.dialogs import confirm_resend, confirm_send
@@ -112,27 +113,6 @@ def _show_preview(rt, run_id: int) -> None:
     hits = rows.groupby(["account_number", "account_name"], dropna=False, sort=True)[["debit", "credit"]].sum()
     accounts = ", ".join(f"{a} {n}" for a, n in hits.index)
     st.caption(f"Accounts it will hit in Visma: {accounts}")
-
-
-def _show_history(rt, run_id: int) -> None:
-    history = service_call(services.run_history, rt, run_id) or []
-    if not history:
-        st.caption("No attempt yet.")
-        return
-    frame = pd.DataFrame([asdict(h) for h in history])
-    st.dataframe(
-        frame, hide_index=True, width="stretch",
-        column_order=[c for c in ("started_at", "kind", "outcome", "actor", "http_status", "visma_error_code",
-                                  "visma_error_id", "entry_id", "error_message", "duration_ms", "reason")
-                      if c in frame],
-        column_config={
-            "started_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
-            "kind": "Kind", "outcome": "Outcome", "actor": "Who", "http_status": "HTTP",
-            "visma_error_code": "Visma code", "visma_error_id": "ErrorId", "entry_id": "Entry",
-            "error_message": st.column_config.TextColumn("Message", width="large"),
-            "duration_ms": st.column_config.NumberColumn("ms"), "reason": "Reason",
-        },
-    )
 
 
 def _run_detail(rt, run: services.RunView, company: services.CompanyView) -> None:
