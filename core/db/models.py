@@ -115,9 +115,10 @@ ACCOUNT_STATUSES = (NOT_AUTHORIZED, AUTHORIZED, NEEDS_REAUTHORIZATION)
 # Export status values (DESIGN.md: "Export").
 NOT_SENT = "not_sent"
 SENDING = "sending"
+UNCONFIRMED = "unconfirmed"  # posted (or maybe posted) but Visma's answer was lost: reconciled by its marker
 SENT = "sent"
 FAILED = "failed"
-EXPORT_STATUSES = (NOT_SENT, SENDING, SENT, FAILED)
+EXPORT_STATUSES = (NOT_SENT, SENDING, UNCONFIRMED, SENT, FAILED)
 
 
 class Account(SQLModel, table=True):

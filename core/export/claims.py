@@ -1,10 +1,13 @@
 """The export state machine of a run, as conditional UPDATEs on its own row (one winner, across processes).
 
-States (``payroll_run.status``): ``not_sent`` → ``sending`` → ``sent`` | ``failed``; a ``sending`` run whose outcome
-is unknown stays ``sending`` until it is reconciled. Every transition is a single ``UPDATE … WHERE`` that names the
-state it expects, so two sessions, threads, processes or machines racing for the same run have exactly one winner —
-the database decides, on SQLite (one writer at a time) and on PostgreSQL (row lock, WHERE re-checked after the
-other transaction commits) alike.
+States (``payroll_run.status``): ``not_sent`` → ``sending`` → ``sent`` | ``failed`` | ``unconfirmed``. A run is
+``sending`` only while a live process holds its claim; one whose outcome is unknown (Visma did not answer, the answer
+was lost, or the process that claimed it gave up or died) is ``unconfirmed`` until its marker is looked up in Visma:
+found → ``sent``, certainly not there → ``failed`` (a passing Visma problem: sent again).
+
+Every transition is a single ``UPDATE … WHERE`` that names the state it expects, so two sessions, threads, processes
+or machines racing for the same run have exactly one winner — the database decides, on SQLite (one writer at a time)
+and on PostgreSQL (row lock, WHERE re-checked after the other transaction commits) alike.
 
 The claim:
 
@@ -36,7 +39,7 @@ from sqlalchemy.engine import Engine
 
 from core.db import models
 from core.db.engine import session_scope
-from core.db.models import FAILED, NOT_SENT, SENDING, SENT, ExportAttempt, PayrollRun
+from core.db.models import FAILED, NOT_SENT, SENDING, SENT, UNCONFIRMED, ExportAttempt, PayrollRun
 
 LEASE = timedelta(minutes=15)
 # Failures that are Visma's passing state, not the voucher's: retried by the worker with backoff, never the others.
@@ -51,12 +54,41 @@ def new_claim_token() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:10]}"
 
 
+def _settled(now: datetime, lease: timedelta):
+    """SQL: no POST of this claim can still be in flight (released as settled, or its lease has run out)."""
+    return sa.or_(PayrollRun.claimed_by.is_(None), PayrollRun.claimed_at.is_(None), PayrollRun.claimed_at < now - lease)
+
+
 def stale_condition(now: datetime, lease: timedelta = LEASE):
-    """SQL: a ``sending`` run nobody is posting any more (lease expired, or released as settled)."""
-    return sa.and_(
-        PayrollRun.status == SENDING,
-        sa.or_(PayrollRun.claimed_by.is_(None), PayrollRun.claimed_at.is_(None), PayrollRun.claimed_at < now - lease),
-    )
+    """SQL: a run a sender may take over (reconcile first, then post if its marker is not in Visma): ``unconfirmed``
+    or left ``sending`` by a process that died, once no POST of it can still be in flight."""
+    return sa.and_(PayrollRun.status.in_((SENDING, UNCONFIRMED)), _settled(now, lease))
+
+
+def abandoned_condition(now: datetime, lease: timedelta = LEASE):
+    """SQL: a ``sending`` run whose claimer gave up or died (its lease ran out without a final transition)."""
+    return sa.and_(PayrollRun.status == SENDING, _settled(now, lease))
+
+
+def settled_unconfirmed(now: datetime, lease: timedelta = LEASE):
+    """SQL: an ``unconfirmed`` run whose marker look-up is conclusive (no POST of it can still be in flight)."""
+    return sa.and_(PayrollRun.status == UNCONFIRMED, _settled(now, lease))
+
+
+ABANDONED_MESSAGE = ("The process sending this run stopped before Visma's answer was recorded; the voucher may or may "
+                     "not be booked. It is checked in Visma by its marker before anything is sent again.")
+
+
+def release_abandoned(engine: Engine, *, now: datetime, lease: timedelta = LEASE) -> int:
+    """``sending`` runs whose claimer gave up or died → ``unconfirmed`` (never left *sending*). Returns how many."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            sa.update(PayrollRun).where(abandoned_condition(now, lease))
+            .values(status=UNCONFIRMED, claimed_by=None, error_message=ABANDONED_MESSAGE,
+                    error_entry_id="visma-unavailable", updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount or 0
 
 
 def retry_due(updated_at: datetime | None, attempt_count: int, now: datetime) -> bool:
@@ -95,12 +127,13 @@ def claim(engine: Engine, run_id: int, *, token: str, marker: str, generation: i
 
 
 def take_over(engine: Engine, run_id: int, *, token: str, now: datetime, lease: timedelta = LEASE) -> Claim | None:
-    """Take a stale ``sending`` claim over (one winner); the caller reconciles before anything else."""
+    """Take an ``unconfirmed`` run (or a stale ``sending`` claim) over → ``sending`` (one winner); the caller
+    reconciles before anything else."""
     with session_scope(engine) as session:
         result = session.execute(
             sa.update(PayrollRun)
             .where(PayrollRun.id == run_id, stale_condition(now, lease))
-            .values(claimed_by=token, claimed_at=now, updated_at=now)
+            .values(status=SENDING, claimed_by=token, claimed_at=now, updated_at=now)
         )
         if result.rowcount != 1:
             return None
@@ -180,13 +213,13 @@ def finish_failed(engine: Engine, c: Claim, actor: str, attempts: list[AttemptRe
 
 def release_unknown(engine: Engine, c: Claim, actor: str, attempts: list[AttemptRecord], *, message: str,
                     entry_id: str | None, settled: bool, now: datetime) -> bool:
-    """Leave the run ``sending`` with its outcome unknown.
+    """``sending`` → ``unconfirmed``: the outcome is unknown until the marker is looked up.
 
-    ``settled``: our POST has certainly ended (Visma answered), so anyone may reconcile at once (claim released);
-    otherwise the lease runs out first, so that a request still being processed by Visma cannot be missed by the
-    look-up and posted again.
+    ``settled``: our POST has certainly ended (Visma answered), so a look-up that finds nothing is conclusive at once
+    (claim released); otherwise the claim's lease must run out first, so that a request Visma may still be
+    processing cannot be missed by the look-up and posted again.
     """
-    values = {"error_message": message, "error_entry_id": entry_id, "updated_at": now}
+    values = {"status": UNCONFIRMED, "error_message": message, "error_entry_id": entry_id, "updated_at": now}
     if settled:
         values["claimed_by"] = None
     return _finish(engine, c, actor, attempts, values)

@@ -1,7 +1,12 @@
 """Reconciling: finding a run's voucher in Visma by its marker, when the outcome of a POST is unknown (timeout,
 dropped connection, 5xx after sending) or a stale claim is taken over. The marker decides, never a second POST:
 found → ``sent`` with that voucher; not found after an HTTP answer → ``failed`` (transient, sent again with the same
-marker); not found after a transport failure, or the look-up failed → stays ``sending`` until its lease has run out.
+marker); not found after a transport failure, or the look-up failed → ``unconfirmed`` (conclusive only once its
+lease has run out).
+
+``check_run`` is the look-up alone, for an ``unconfirmed`` run (the *Check in Visma now* button, ``reconcile`` on
+the CLI, the dashboard's background check and the worker): it never posts. Its outcomes: ``confirmed_sent``,
+``confirmed_not_sent`` (the run becomes ``failed`` with a passing cause, to be sent again) or ``still_unknown``.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import logging
 import time
 from datetime import date
 
-from core.db.models import FAILED, SENDING, SENT
+from core.db.models import FAILED, SENT, UNCONFIRMED
 from core.errors import ServiceError
 from core.export.claims import AttemptRecord, dumps, finish_failed, finish_sent, now_utc, release_unknown
 from core.export.job import Sending, SendJob, SendResultView, _voucher_error_fields, ms_since
@@ -73,11 +78,11 @@ def after_unknown(s: Sending, job: SendJob, err: VismaError) -> SendResultView:
     except (VismaError, ServiceError) as lookup_err:
         if isinstance(lookup_err, VismaError):
             job.attempts.append(lookup_failed(lookup_err, started_at, t0))
-        message = (f"{err} The voucher could not be looked up in Visma yet; the run stays 'sending' and is "
-                   "checked again before any retry.")
+        message = (f"Visma did not answer; the voucher may or may not be booked ({err}). It is checked in Visma "
+                   "by its marker as soon as Visma answers, before anything is sent again.")
         release_unknown(s.engine, job.claim, s.actor, job.attempts, message=message, entry_id=entry,
                         settled=answered, now=s.now())
-        return job.outcome("unknown", SENDING, message=message, entry_id=entry)
+        return job.outcome("unknown", UNCONFIRMED, message=message, entry_id=entry)
     job.attempts.append(record)
     if found:
         return reconciled(s, job, found)
@@ -85,11 +90,12 @@ def after_unknown(s: Sending, job: SendJob, err: VismaError) -> SendResultView:
         message = f"{err} The voucher is not in Visma; the run can be sent again."
         finish_failed(s.engine, job.claim, s.actor, job.attempts, message=message, entry_id=entry, now=s.now())
         return job.outcome("failed", FAILED, message=message, entry_id=entry)
-    message = (f"{err} Not in Visma yet; the run stays 'sending' and is checked again after "
-               f"{int(s.opts.lease.total_seconds() // 60)} minutes before any retry.")
+    message = (f"Visma's answer was lost; the voucher may or may not be booked ({err}). Not in Visma yet; Visma may "
+               f"still be processing it, so it is checked again after {int(s.opts.lease.total_seconds() // 60)} "
+               "minutes, before anything is sent again.")
     release_unknown(s.engine, job.claim, s.actor, job.attempts, message=message, entry_id=entry, settled=False,
                     now=s.now())
-    return job.outcome("unknown", SENDING, message=message, entry_id=entry)
+    return job.outcome("unknown", UNCONFIRMED, message=message, entry_id=entry)
 
 
 def lookup_taken_over(s: Sending, job: SendJob) -> tuple[list, SendResultView | None]:
@@ -101,10 +107,11 @@ def lookup_taken_over(s: Sending, job: SendJob) -> tuple[list, SendResultView | 
     except (VismaError, ServiceError) as err:
         if isinstance(err, VismaError):
             job.attempts.append(lookup_failed(err, started_at, t0))
-        message = f"Outcome of an earlier send still unknown; the look-up in Visma failed ({err})."
+        message = (f"The outcome of an earlier send is still unknown: the look-up in Visma failed ({err}). It is "
+                   "checked again as soon as Visma answers.")
         entry = entry_for(err)
         release_unknown(s.engine, job.claim, s.actor, job.attempts, message=message, entry_id=entry, settled=True,
                         now=s.now())
-        return [], job.outcome("unknown", SENDING, message=message, entry_id=entry)
+        return [], job.outcome("unknown", UNCONFIRMED, message=message, entry_id=entry)
     job.attempts.append(record)
     return found, None

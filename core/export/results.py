@@ -13,8 +13,9 @@ __all__ = ["ExportSummaryView", "ResendResultView", "SendResultView", "summarize
 
 @dataclass(frozen=True, slots=True)
 class SendResultView:
-    """What happened to one run: outcome sent | reconciled | failed | unknown | skipped, its status after, Visma's
-    voucher when it has one, and the troubleshooting entry and message when it was not sent."""
+    """What happened to one run: outcome sent | reconciled | failed | unknown | skipped (a send), or
+    confirmed_sent | confirmed_not_sent | still_unknown (a check of an unconfirmed run, `core.export.check`), its
+    status after, Visma's voucher when it has one, and the troubleshooting entry and message when it was not sent."""
 
     run_id: int | None
     company: str | None
@@ -51,10 +52,14 @@ class ExportSummaryView:
                                  self.unknown + other.unknown, self.total + other.total, self.results + other.results)
 
 
+_SUMMARY_KEYS = {"sent": "sent", "reconciled": "sent", "confirmed_sent": "sent", "failed": "failed",
+                 "confirmed_not_sent": "failed", "unknown": "unknown", "still_unknown": "unknown"}
+
+
 def summarize(results: Iterable[SendResultView]) -> ExportSummaryView:
     results = tuple(results)
     counts = {"sent": 0, "failed": 0, "skipped": 0, "unknown": 0}
     for r in results:
-        key = "sent" if r.outcome in ("sent", "reconciled") else r.outcome if r.outcome in counts else "skipped"
+        key = _SUMMARY_KEYS.get(r.outcome, "skipped")
         counts[key] += 1
     return ExportSummaryView(**counts, total=len(results), results=results)

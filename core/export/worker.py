@@ -1,9 +1,11 @@
 """Automatic sending: ``python -m core worker [--once] [--interval 60]``.
 
-Each round it (1) reconciles every stale ``sending`` run, whatever its mapping's switch (read-only unless the marker
-is not in Visma, then it completes the send the crashed sender started), and (2) sends the pending runs of mappings
-with automatic sending on: ``not_sent`` runs, and runs that failed on a passing Visma problem (rate limit, Visma
-unavailable) once their backoff (1, 2, 4 … 30 minutes) has passed. Runs that Visma refused stay ``failed`` until a
+Each round it (1) checks every ``unconfirmed`` run in Visma by its marker, whatever its mapping's switch
+(`core.export.check.reconcile_runs`: read-only; a run left ``sending`` by a process that died becomes
+``unconfirmed`` first; one whose voucher is certainly not in Visma becomes ``failed`` on a passing cause), and (2)
+sends the pending runs of mappings with automatic sending on: ``not_sent`` runs, and runs that failed on a passing
+Visma problem (rate limit, Visma unavailable, not booked after all) once their backoff (1, 2, 4 … 30 minutes) has
+passed. Runs that Visma refused stay ``failed`` until a
 person fixes the cause and sends them: retrying a refusal only hammers Visma.
 
 Several workers (processes or machines over one PostgreSQL) may run at once: every run is claimed by a conditional
@@ -18,9 +20,10 @@ import signal
 import threading
 from collections.abc import Callable
 
+from core.export.check import reconcile_runs
 from core.export.job import ExportOptions
 from core.export.results import ExportSummaryView, SendResultView, summarize
-from core.export.send import reconcile_stale, send_pending
+from core.export.send import send_pending
 from core.settings import ConfigurationError
 
 __all__ = ["run_once", "run_worker"]
@@ -36,12 +39,13 @@ def _line(result: SendResultView) -> str:
 
 def run_once(rt, *, actor: str, options: ExportOptions | None = None,
              echo: Callable[[str], None] | None = None) -> ExportSummaryView:
-    """One round: reconcile stale claims, then send what automatic sending covers. Returns the combined summary."""
+    """One round: check unconfirmed runs in Visma, then send what automatic sending covers. Returns the combined
+    summary (a check's outcomes counted as sent, failed or unknown)."""
     opts = options or ExportOptions(respect_backoff=True)
     opts.respect_backoff = True
-    stale = reconcile_stale(rt, actor=actor, options=opts)
+    checked = summarize(reconcile_runs(rt, actor=actor, options=opts).results)
     sent = send_pending(rt, actor=actor, auto_only=True, options=opts)
-    summary = stale + sent
+    summary = checked + sent
     for r in summary.results:
         if r.outcome != "skipped":  # runs waiting for their backoff, or taken by another worker: no line
             (echo or log.info)(_line(r))

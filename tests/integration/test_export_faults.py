@@ -63,8 +63,9 @@ def test_5xx_keeps_the_run_until_the_lookup_says_it_is_not_in_visma(rt, sandbox)
     run_id = s.run_ids[0]
     set_faults(sandbox.url, s.visma_company_id, http_error=500)
     first = export.send_run(rt, run_id, actor=ACTOR)
-    # Visma is down for the look-up too: the outcome stays unknown, the run stays 'sending', nothing is re-posted.
-    assert first.outcome == "unknown" and _run(rt, run_id).status == "sending"
+    # Visma is down for the look-up too: the outcome is unknown, the run is 'unconfirmed', nothing is re-posted.
+    assert (first.outcome, first.status) == ("unknown", "unconfirmed") and _run(rt, run_id).status == "unconfirmed"
+    assert "may or may not be booked" in _run(rt, run_id).error_message
     second = export.send_pending(rt, actor=ACTOR)
     assert second.unknown == 1 and second.sent == 0
     set_faults(sandbox.url, s.visma_company_id, http_error=503)
@@ -107,7 +108,7 @@ def test_timeout_waits_for_the_lease_before_reconciling(rt, sandbox, clock):
     set_faults(sandbox.url, s.visma_company_id, latency_ms=700)
     started = time.monotonic()
     r = export.send_run(rt, run_id, actor=ACTOR)
-    assert r.outcome == "unknown" and _run(rt, run_id).status == "sending"
+    assert r.outcome == "unknown" and _run(rt, run_id).status == "unconfirmed"
     set_faults(sandbox.url, s.visma_company_id, latency_ms=0)
     # The slow POST may still be processed by Visma: no one may look up and re-post before the lease runs out.
     reset_stats(sandbox.url)
@@ -188,3 +189,50 @@ def test_crash_while_sending_is_recovered_after_the_lease(rt, sandbox, clock):
     assert outcomes == {posted: "reconciled", lost: "sent"}
     assert len(_exactly_once(sandbox.url, s)) == 2
     assert all(_run(rt, i).status == "sent" for i in s.run_ids)
+
+
+def test_503_ends_unconfirmed_then_a_check_confirms_it_once_visma_answers(rt, sandbox):
+    """Visma down (503) for the POST and the look-up: 'unconfirmed', said so; checks while it is down leave it so;
+    once Visma answers, one check settles it by its marker — and a send after that posts exactly one voucher."""
+    from core.export.check import reconcile_runs
+
+    fast_client(rt)
+    s = setup_company(rt, periods=(3, 4))
+    stored, lost = s.run_ids
+    set_faults(sandbox.url, s.visma_company_id, http_error=503)
+    assert export.send_run(rt, stored, actor=ACTOR).status == "unconfirmed"
+    down = reconcile_runs(rt, actor=ACTOR)
+    assert (down.confirmed_sent, down.confirmed_not_sent, down.still_unknown) == (0, 0, 1)
+    assert _run(rt, stored).status == "unconfirmed"
+    set_faults(sandbox.url, s.visma_company_id, http_error=None)
+
+    # The other run: its POST is stored by Visma but the answer is lost (a 5xx after storing is what the
+    # after_store fault does); a check finds it.
+    set_faults(sandbox.url, s.visma_company_id, http_error=503)
+    assert export.send_run(rt, lost, actor=ACTOR).status == "unconfirmed"
+    set_faults(sandbox.url, s.visma_company_id, http_error=None)
+    reset_stats(sandbox.url)
+    up = reconcile_runs(rt, actor=ACTOR)
+    assert api_calls(sandbox.url)["api_calls"].get("POST /v2/vouchers", 0) == 0  # a check never posts
+    assert (up.confirmed_sent + up.confirmed_not_sent, up.still_unknown) == (2, 0)
+    for r in up.results:
+        assert _run(rt, r.run_id).status == ("sent" if r.outcome == "confirmed_sent" else "failed")
+    # Not booked → failed on a passing cause: the bulk send takes it again, once.
+    assert {_run(rt, i).error_entry_id for i in (stored, lost) if _run(rt, i).status == "failed"} <= {
+        "visma-unavailable"}
+    export.send_pending(rt, actor=ACTOR)
+    assert {_run(rt, i).status for i in (stored, lost)} == {"sent"}
+    assert len(_exactly_once(sandbox.url, s)) == 2
+
+
+def test_reconcile_refuses_a_run_that_is_not_unconfirmed(rt, sandbox):
+    from core.errors import ServiceError
+    from core.export.check import reconcile_runs
+
+    s = setup_company(rt, periods=(3,))
+    try:
+        reconcile_runs(rt, [s.run_ids[0]], actor=ACTOR)
+    except ServiceError as err:
+        assert err.code == "not-unconfirmed" and "not sent" in err.message
+    else:
+        raise AssertionError("a not-sent run was 'checked'")

@@ -172,12 +172,13 @@ def test_sender_killed_mid_post_is_recovered_by_reconciliation(rt, sandbox, data
     assert sum(api_calls(sandbox.url)["api_calls"].values()) == 0
     assert _run(rt, other).status == "not_sent"  # not automatic: the worker leaves it; bulk sends it below
 
-    # After the lease the worker takes the stale claim over and reconciles: found in Visma → sent, not re-posted.
+    # After the lease the run is never left 'sending': the worker makes it 'unconfirmed' and checks its marker in
+    # Visma: found → sent, not re-posted.
     clock.advance(LEASE.total_seconds() + 1, sandbox=False)
     reset_stats(sandbox.url)
     late = run_once(rt, actor=ACTOR)
     outcome = {r.run_id: r.outcome for r in late.results}
-    assert outcome == {killed: "reconciled"}
+    assert outcome == {killed: "confirmed_sent"}
     assert api_calls(sandbox.url)["api_calls"].get("POST /v2/vouchers", 0) == 0
     run = _run(rt, killed)
     vouchers = sandbox_vouchers(sandbox.url, s.visma_company_id)
