@@ -55,11 +55,16 @@ from core.mappings.views import LedgerMappingRow as LedgerMappingRow
 from core.mappings.views import MappingView as MappingView
 
 # --- export
+from core.export.check import ReconcileSummaryView as ReconcileSummaryView
+from core.export.check import count_unconfirmed as count_unconfirmed
+from core.export.check import reconcile_runs as reconcile_runs
 from core.export.job import ExportOptions as ExportOptions
 from core.export.log import ExportLogRow as ExportLogRow
 from core.export.log import export_log as export_log
 from core.export.log_files import export_log_csv as export_log_csv
 from core.export.log_files import export_log_xlsx as export_log_xlsx
+from core.export.pending import NO_ENTRY as NO_ENTRY
+from core.export.pending import pending_counts as pending_counts
 from core.export.preflight import preflight_company as preflight_company
 from core.export.preflight import preflight_run as preflight_run
 from core.export.send import resend_run as resend_run

@@ -16,6 +16,7 @@ from core.cli.demo import demo_app
 from core.cli.errors import errors_app
 from core.cli.history import register as register_history
 from core.cli.payroll import register as register_payroll
+from core.cli.reconcile import register as register_reconcile
 
 app = new_app("eAccounting Link: Visma accounts, payroll companies, journal exports and troubleshooting.")
 app.add_typer(accounts_app, name="accounts")
@@ -23,6 +24,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(errors_app, name="errors")
 register_payroll(app)  # companies, map, runs, preview, preflight, export, resend, worker, import
 register_history(app)  # history
+register_reconcile(app)  # reconcile
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -141,12 +141,20 @@ def _export(
     pending: Annotated[bool, typer.Option("--pending", help="Send every pending run.")] = False,
     company: Annotated[list[str] | None, typer.Option("--company", help="Only these companies (repeatable).")] = None,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Also send runs Visma refused before.")] = False,
+    cause: Annotated[list[str] | None, typer.Option(
+        "--cause", help="Only the failed runs of this troubleshooting entry (repeatable; 'unknown' for failures no "
+                        "entry explains), after a fresh preflight.")] = None,
+    preflight: Annotated[bool, typer.Option(
+        "--preflight", help="Check failed runs against live Visma first; skip those whose cause is still there.")
+    ] = False,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=32)] = 8,
     as_json: JsonOption = False,
 ) -> None:
     """Send one run, or every pending run, to Visma (exactly once)."""
     if (run is None) == (not pending):
         fail("Name one run id, or --pending (not both).", as_json=as_json, code="usage")
+    if cause and not retry_failed:
+        fail("--cause retries failed runs: use it with --pending --retry-failed.", as_json=as_json, code="usage")
     rt = get_runtime()
     if run is not None:
         summary = services.summarize([services.send_run(rt, run, actor=actor())])
@@ -156,7 +164,8 @@ def _export(
                 typer.echo(f"[{done}/{total}] run {result.run_id} {result.outcome}", err=True)
 
         summary = services.send_pending(rt, company_codes=company or None, actor=actor(), progress=progress,
-                                        include_failed=retry_failed,
+                                        include_failed=retry_failed, causes=cause or None,
+                                        preflight=preflight or bool(cause),
                                         options=services.ExportOptions(concurrency=concurrency))
     emit(summary, as_json, _summary_human)
     if summary.failed or summary.unknown:

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from core.accounts.sessions import visma_session
 from core.db.engine import session_scope
-from core.db.models import AUTHORIZED, NEEDS_REAUTHORIZATION, SENT, PayrollRun
+from core.db.models import AUTHORIZED, NEEDS_REAUTHORIZATION, SENT, PayrollCompany, PayrollRun
 from core.errors import ServiceError
 from core.export.context import load_context, load_run_context
 from core.export.texts import export_marker
@@ -31,7 +31,7 @@ from core.payroll.store import get_company, load_run_data, run_label
 from core.troubleshooting.classify import entry_for
 from core.visma.client import VismaError
 
-__all__ = ["preflight_company", "preflight_run"]
+__all__ = ["preflight_company", "preflight_run", "preflight_runs"]
 
 ERROR, WARNING, OK = "error", "warning", "ok"
 
@@ -190,3 +190,24 @@ def preflight_company(rt, company_code: str, *, limit: int = 12) -> list[dict]:
     if not pairs:
         findings.append(_finding(OK, None, "No runs waiting to be sent.", check="runs"))
     return _dedupe(findings)
+
+
+def preflight_runs(rt, run_ids: list[int]) -> dict[int, list[dict]]:
+    """Fresh findings for each of ``run_ids`` (runs of one company), reading Visma once for all of them: what a bulk
+    retry checks before it sends again. A company-wide problem (mapping, account, token) is every run's finding."""
+    if not run_ids:
+        return {}
+    with session_scope(rt.engine) as session:
+        runs = session.execute(
+            sa.select(PayrollRun).where(PayrollRun.id.in_(run_ids))
+            .order_by(PayrollRun.year, PayrollRun.period, PayrollRun.run_number)).scalars().all()
+        if len({r.company_id for r in runs}) > 1:
+            raise ValueError("preflight_runs takes the runs of one company")
+        company = session.get(PayrollCompany, runs[0].company_id)
+        ctx = load_context(session, company)
+        pairs = [(r, load_run_data(session, r, company.code)) for r in runs]
+        session.expunge_all()
+    live = _Live(rt, ctx)
+    if not live.load():
+        return {r.id: list(live.findings) for r, _ in pairs}
+    return {run.id: _dedupe(_check_run(live, run, data)) for run, data in pairs}

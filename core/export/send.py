@@ -10,22 +10,24 @@ One run, one voucher, once. How (state transitions in `core.export.claims`):
 3. **Post** once (`VismaSession.create_voucher`; the client itself repeats a POST only when Visma provably did not
    process it: 429 or a connection never made). Success → ``sent`` with Visma's voucher id and number. A definite
    refusal (4xx) → ``failed`` with the raw error, Visma's ErrorCode/ErrorId and the troubleshooting entry.
-4. **Unknown outcome** (timeout, dropped connection, 5xx after sending): the attempt is recorded ``unknown``, the run
-   stays ``sending`` and the marker is looked up in Visma (in the fiscal year of the voucher date) at once:
-   found → ``sent`` with that voucher (attempt kind ``reconcile``). Not found after an HTTP answer (Visma finished
-   the request) → ``failed`` with a transient entry, to be sent again with the same marker. Not found after a
-   transport failure, or the look-up itself failed → stays ``sending``: a request Visma may still be processing must
-   not be raced, so the run is reconciled again once its lease has run out (settled at once when Visma did answer).
-5. **Stale claims** (a crash while ``sending``, or the cases above) are taken over by the next sender — `send_run`,
-   `send_pending` or the worker — which reconciles first and posts only when the marker is not in Visma.
+4. **Unknown outcome** (timeout, dropped connection, 5xx after sending): the attempt is recorded ``unknown`` and the
+   marker is looked up in Visma (in the fiscal year of the voucher date) at once: found → ``sent`` with that voucher
+   (attempt kind ``reconcile``). Not found after an HTTP answer (Visma finished the request) → ``failed`` with a
+   transient entry, to be sent again with the same marker. Not found after a transport failure, or the look-up itself
+   failed → ``unconfirmed``: shown as such, checked by its marker (`core.export.check`) as soon as Visma answers —
+   conclusively once no request Visma may still be processing can be raced (settled at once when Visma did answer,
+   else when the claim's lease has run out).
+5. **Stale claims** (a crash while ``sending``: `core.export.claims.release_abandoned` makes it ``unconfirmed``) and
+   ``unconfirmed`` runs are taken over by the next explicit sender — `send_run` or `send_pending` — which reconciles
+   first and posts only when the marker is not in Visma.
 6. **Re-sending** a ``sent`` run is `resend_run` with a reason: a new generation (new marker), an audit event with
    the previous voucher; never implicit.
 
-Which runs are "pending": ``not_sent`` runs, stale ``sending`` runs (reconciled first) and ``failed`` runs whose
-failure is transient (``rate-limited``, ``visma-unavailable``). Definite failures (Visma refused the voucher) are
-sent again only by an explicit `send_run`, or by `send_pending(include_failed=True)` (CLI ``--retry-failed``):
-repeating a refusal without a fix only hammers Visma. The worker also waits a growing backoff before retrying a
-transient failure (`core.export.claims.retry_due`).
+Which runs are "pending" (`core.export.pending`): ``not_sent`` runs, ``unconfirmed`` and stale ``sending`` runs
+(reconciled first) and ``failed`` runs whose failure is transient (``rate-limited``, ``visma-unavailable``). Definite
+failures (Visma refused the voucher) are sent again only by an explicit `send_run`, or by
+`send_pending(include_failed=True)` (CLI ``--retry-failed``): repeating a refusal without a fix only hammers Visma.
+The worker also waits a growing backoff before retrying a transient failure (`core.export.claims.retry_due`).
 
 Code: one `core.export.job.SendJob` per run carries it through the sender's steps (refusals, build, claim, post);
 `core.export.reconcile` looks markers up and settles unknown outcomes; `core.export.results` holds what is returned.
@@ -50,15 +52,19 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from datetime import datetime, timedelta
-
-import sqlalchemy as sa
-from sqlmodel import select
+from datetime import datetime
 
 from core.accounts.tokens import check_token_key
 from core.db import audit
 from core.db.engine import session_scope
-from core.db.models import AUTHORIZED, FAILED, NOT_SENT, SENDING, SENT, CompanyMapping, PayrollCompany, PayrollRun
+from core.db.models import (
+    AUTHORIZED,
+    FAILED,
+    SENDING,
+    SENT,
+    UNCONFIRMED,
+    PayrollRun,
+)
 from core.errors import ServiceError
 from core.export.claims import (
     TRANSIENT_ENTRIES,
@@ -74,11 +80,12 @@ from core.export.claims import (
     renew,
     reset_for_resend,
     retry_due,
-    stale_condition,
     take_over,
 )
 from core.export.job import ExportOptions, Sending, SendJob, _voucher_error_fields
 from core.export.job import ms_since as _ms
+from core.export.pending import PendingRun, pending_runs
+from core.export.preflight import preflight_runs
 from core.export.reconcile import after_unknown, lookup_taken_over, reconciled
 from core.export.restore import note_progress
 from core.export.results import ExportSummaryView, ResendResultView, SendResultView, summarize
@@ -87,7 +94,7 @@ from core.export.voucher import JournalError
 from core.troubleshooting.classify import entry_for
 from core.visma.client import VismaError
 
-__all__ = ["reconcile_stale", "resend_run", "send_pending", "send_run"]
+__all__ = ["resend_run", "send_pending", "send_run"]
 
 log = logging.getLogger("core.export.send")
 
@@ -96,7 +103,7 @@ log = logging.getLogger("core.export.send")
 
 
 class _Sender(Sending):
-    """Sends runs for one call of send_run / send_pending / reconcile_stale (shared by the pool's threads): each run
+    """Sends runs for one call of send_run / send_pending (shared by the pool's threads): each run
     is one `SendJob` taken through the steps check → (take over → reconcile) | (build → claim) → post."""
 
     def send(self, run_id: int, *, allow_failed: bool) -> SendResultView:
@@ -110,7 +117,7 @@ class _Sender(Sending):
         refusal = self._refusal(job, allow_failed=allow_failed)
         if refusal is not None:
             return refusal
-        if job.run.status == SENDING:
+        if job.run.status in (SENDING, UNCONFIRMED):
             return self._take_over(job)
         job.marker = export_marker(job.data, generation=job.run.generation - 1)
         job.vs = self.session(job.ctx.account_id)
@@ -248,6 +255,11 @@ class _Sender(Sending):
     def _take_over(self, job: SendJob) -> SendResultView:
         run = job.run
         c = take_over(self.engine, run.id, token=new_claim_token(), now=self.now(), lease=self.opts.lease)
+        if c is None and run.status == UNCONFIRMED:
+            return self._skipped(job, "Visma may still be processing an earlier send of this run (sent "
+                                 f"{run.claimed_at:%Y-%m-%d %H:%M} UTC); it is checked in Visma "
+                                 f"{int(self.opts.lease.total_seconds() // 60)} minutes after that, before it is "
+                                 "sent again.", run.error_entry_id)
         if c is None:
             return self._skipped(job, f"Being sent right now by {run.claimed_by} (since "
                                  f"{run.claimed_at:%Y-%m-%d %H:%M:%S} UTC); nothing done.")
@@ -297,47 +309,31 @@ def _record_before_post(job: SendJob, kind: str, err: Exception, started: dateti
 
 
 def send_run(rt, run_id: int, *, actor: str, options: ExportOptions | None = None) -> SendResultView:
-    """Send one run now (explicit: a ``failed`` run is sent again, a stale ``sending`` run is reconciled first)."""
+    """Send one run now (explicit: a ``failed`` run is sent again, an ``unconfirmed`` run is reconciled first)."""
     sender = _Sender(rt, actor=actor, options=options or ExportOptions())
     return sender.send(run_id, allow_failed=True)
 
 
-def _pending_jobs(rt, company_codes: Iterable[str] | None, *, include_failed: bool, auto_only: bool,
-                  now: datetime, lease: timedelta) -> tuple[list[list[int]], list[SendResultView]]:
-    """Pending run ids grouped per company (in period order), plus skip results for unmapped companies asked for."""
-    codes = list(company_codes) if company_codes else None
-    failed_filter = (PayrollRun.status == FAILED) if include_failed else sa.and_(
-        PayrollRun.status == FAILED, PayrollRun.error_entry_id.in_(sorted(TRANSIENT_ENTRIES)))
-    stmt = (
-        sa.select(PayrollRun.id, PayrollCompany.code)
-        .join(PayrollCompany, PayrollCompany.id == PayrollRun.company_id)
-        .join(CompanyMapping, CompanyMapping.payroll_company_id == PayrollCompany.id)
-        .where(sa.or_(PayrollRun.status == NOT_SENT, failed_filter, stale_condition(now, lease)))
-        .order_by(PayrollCompany.code, PayrollRun.year, PayrollRun.period, PayrollRun.run_number)
-    )
-    if codes is not None:
-        stmt = stmt.where(PayrollCompany.code.in_(codes))
-    if auto_only:
-        stmt = stmt.where(CompanyMapping.auto_send.is_(True))
-    skipped: list[SendResultView] = []
-    with session_scope(rt.engine) as session:
-        rows = session.execute(stmt).all()
-        if codes is not None:
-            known = {c.code: c for c in session.exec(select(PayrollCompany).where(PayrollCompany.code.in_(codes)))}
-            unknown = [c for c in codes if c not in known]
-            if unknown:
-                raise ServiceError(f"Unknown payroll company code(s): {', '.join(unknown)}. See `companies list`.",
-                                   code="company-unknown")
-            mapped = set(session.exec(select(CompanyMapping.payroll_company_id)).all())
-            for code in codes:
-                if known[code].id not in mapped:
-                    skipped.append(SendResultView(
-                        None, code, None, "skipped", None, entry_id="company-not-mapped",
-                        message=f"{known[code].name} is not mapped to a Visma company."))
-    groups: dict[str, list[int]] = {}
-    for run_id, code in rows:
-        groups.setdefault(code, []).append(run_id)
-    return list(groups.values()), skipped
+def _still_failing(rt, group: list[PendingRun]) -> dict[int, SendResultView]:
+    """The failed runs of one company whose fresh preflight still finds an error: their skip results, by run id."""
+    failed = [p.run_id for p in group if p.status == FAILED]
+    if not failed:
+        return {}
+    try:
+        findings = preflight_runs(rt, failed)
+    except ServiceError as err:
+        return {i: SendResultView(i, group[0].company_code, None, "skipped", FAILED, entry_id=err.entry_id,
+                                  message=err.message) for i in failed}
+    out = {}
+    for run_id, found in findings.items():
+        errors = [f for f in found if f["severity"] == "error"]
+        if errors:
+            first = errors[0]
+            out[run_id] = SendResultView(run_id, group[0].company_code, None, "skipped", FAILED,
+                                         entry_id=first["entry_id"],
+                                         message="Not sent again: the preflight still finds a problem. "
+                                                 + first["message"])
+    return out
 
 
 def send_pending(
@@ -347,35 +343,48 @@ def send_pending(
     actor: str,
     progress: Callable[[int, int, SendResultView], None] | None = None,
     include_failed: bool = False,
+    causes: Iterable[str] | None = None,
+    preflight: bool = False,
     auto_only: bool = False,
     options: ExportOptions | None = None,
 ) -> ExportSummaryView:
     """Send every pending run (of the given companies, or all mapped ones) with bounded concurrency.
 
+    Which runs: `core.export.pending` (``include_failed``: every failed run too; ``causes``: only the failed runs of
+    those entries). ``preflight``: each company's failed runs are checked against live Visma first (one read per
+    company) and those whose cause is still there are skipped with it, not sent into the same refusal again.
     ``progress(done, total, result)`` is called after each run (from worker threads, one call at a time).
     """
     opts = options or ExportOptions()
-    groups, skipped = _pending_jobs(rt, company_codes, include_failed=include_failed, auto_only=auto_only,
-                                    now=opts.clock(), lease=opts.lease)
+    retry = include_failed or bool(causes)
+    groups, skipped = pending_runs(rt, company_codes, include_failed=include_failed, causes=causes,
+                                   auto_only=auto_only, now=opts.clock(), lease=opts.lease)
     total = sum(len(g) for g in groups)
     sender = _Sender(rt, actor=actor, options=opts)
     results: list[SendResultView] = list(skipped)
     lock = threading.Lock()
     done = 0
 
-    def run_group(run_ids: list[int]) -> None:
+    def report(result: SendResultView) -> None:
         nonlocal done
-        for run_id in run_ids:
+        with lock:
+            results.append(result)
+            done += 1
+            if progress is not None:
+                progress(done, total, result)
+
+    def run_group(group: list[PendingRun]) -> None:
+        blocked = _still_failing(rt, group) if preflight else {}
+        for item in group:
+            if item.run_id in blocked:
+                report(blocked[item.run_id])
+                continue
             try:
-                result = sender.send(run_id, allow_failed=include_failed)
+                result = sender.send(item.run_id, allow_failed=retry)
             except ServiceError as err:
-                result = SendResultView(run_id, None, None, "skipped", None, entry_id=err.entry_id,
-                                        message=err.message)
-            with lock:
-                results.append(result)
-                done += 1
-                if progress is not None:
-                    progress(done, total, result)
+                result = SendResultView(item.run_id, item.company_code, None, "skipped", None,
+                                        entry_id=err.entry_id, message=err.message)
+            report(result)
 
     if groups:
         workers = max(1, min(opts.concurrency, len(groups)))
@@ -383,16 +392,6 @@ def send_pending(
             for future in [pool.submit(run_group, g) for g in groups]:
                 future.result()
     return summarize(results)
-
-
-def reconcile_stale(rt, *, actor: str, options: ExportOptions | None = None) -> ExportSummaryView:
-    """Reconcile (and, when not in Visma, post) every stale ``sending`` run, whatever its mapping's auto-send."""
-    opts = options or ExportOptions()
-    with session_scope(rt.engine) as session:
-        stale = sa.select(PayrollRun.id).where(stale_condition(opts.clock(), opts.lease)).order_by(PayrollRun.id)
-        ids = list(session.execute(stale).scalars())
-    sender = _Sender(rt, actor=actor, options=opts)
-    return summarize([sender.send(i, allow_failed=False) for i in ids])
 
 
 def resend_run(rt, run_id: int, *, reason: str, actor: str,

@@ -113,3 +113,35 @@ def test_cli_export_failure_and_import(rt, sandbox, tmp_path):
     assert dup.exit_code == 1 and "already" in dup.output
     unknown = _cli(rt, "runs", "list", "--company", "NOPE", "--json")
     assert unknown.exit_code == 0 and json.loads(unknown.stdout) == []
+
+
+def test_cli_retry_by_cause_after_the_fix_and_reconcile_contract(rt, sandbox, cli):
+    """Failed for a missing fiscal year: a retry by cause skips them while the preflight still finds it, and sends
+    them once it is created; `reconcile --json` keeps its fields."""
+    from tests.support.export import api_calls, reset_stats
+
+    s = setup_company(rt, periods=(1, 2))
+    set_state(sandbox.url, s.visma_company_id, "no_fiscal_year")
+    first = json.loads(cli("export", "--pending", "--json").stdout)
+    assert {r["entry_id"] for r in first["results"]} == {"fiscal-year-missing"} and first["failed"] == 2
+    runs = json.loads(cli("runs", "list", "--json").stdout)
+    assert {r["status"] for r in runs} == {"failed"}
+
+    reset_stats(sandbox.url)
+    early = json.loads(cli("export", "--pending", "--retry-failed", "--cause", "fiscal-year-missing", "--json").stdout)
+    assert (early["sent"], early["skipped"]) == (0, 2)
+    assert all("preflight" in r["message"] for r in early["results"])
+    assert api_calls(sandbox.url)["api_calls"].get("POST /v2/vouchers", 0) == 0
+    other = json.loads(cli("export", "--pending", "--retry-failed", "--cause", "period-locked", "--json").stdout)
+    assert other["total"] == 0  # no failed run of that cause
+
+    set_state(sandbox.url, s.visma_company_id, "ok")
+    fixed = json.loads(cli("export", "--pending", "--retry-failed", "--cause", "fiscal-year-missing", "--json").stdout)
+    assert (fixed["sent"], fixed["failed"], fixed["skipped"]) == (2, 0, 0)
+    assert {r["status"] for r in json.loads(cli("runs", "list", "--json").stdout)} == {"sent"}
+
+    nothing = json.loads(cli("reconcile", "--all", "--json").stdout)
+    assert nothing == {"confirmed_sent": 0, "confirmed_not_sent": 0, "still_unknown": 0, "results": []}
+    refused = cli("reconcile", str(s.run_ids[0]), "--json")
+    assert refused.exit_code == 1 and "not unconfirmed" in refused.stdout
+    assert cli("export", "--pending", "--cause", "x").exit_code != 0  # --cause only with --retry-failed
