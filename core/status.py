@@ -19,6 +19,7 @@ from core.db.models import (
     NOT_SENT,
     SENDING,
     SENT,
+    UNCONFIRMED,
 )
 
 
@@ -47,20 +48,25 @@ def unknown_status(status: str) -> StatusLook:
     return StatusLook(label=label, words=label.lower(), badge="gray", logo="grey", mark="○")
 
 
+# Two signs, two meanings. The Visma *logo* follows the integration article: grey until the account is authorized or
+# the run is sent, red after (Visma's own colour, not an alarm). Badges, table cells and charts use the colours users
+# know from every other tool: green for done (authorized, sent), grey for not started, blue while working, orange for
+# needs attention (re-authorize, unconfirmed), red only for failed.
 ACCOUNT_STATUS_LOOKS = MappingProxyType({
     NOT_AUTHORIZED: StatusLook("Not authorized", "not authorized", "gray", "grey", "○"),
-    AUTHORIZED: StatusLook("Authorized", "authorized", "red", "red", "●"),
+    AUTHORIZED: StatusLook("Authorized", "authorized", "green", "red", "●"),
     NEEDS_REAUTHORIZATION: StatusLook("Needs re-authorization", "needs re-authorization", "orange", "orange", "⚠"),
 })
 
-# In the order the exports chart stacks them. Visma red for sent (the red logo), orange for failed, grey for not
-# sent, blue while sending.
+# In the order the exports chart stacks them: not sent, sending, unconfirmed, sent, failed.
 _CELL = "background-color: {}; color: {}"
 EXPORT_STATUS_LOOKS = MappingProxyType({
-    NOT_SENT: StatusLook("Not sent", "not sent", "gray", "grey", "○", "#9e9e9e", _CELL.format("#e9ecef", "#333")),
-    SENDING: StatusLook("Sending", "sending", "blue", "blue", "◔", "#1c7ed6", _CELL.format("#1c7ed6", "white")),
-    SENT: StatusLook("Sent", "sent", "red", "red", "●", "#c8102e", _CELL.format("#c8102e", "white")),
-    FAILED: StatusLook("Failed", "failed", "orange", "orange", "⚠", "#f08c00", _CELL.format("#f08c00", "black")),
+    NOT_SENT: StatusLook("Not sent", "not sent", "gray", "grey", "○", "#adb5bd", _CELL.format("#e9ecef", "#343a40")),
+    SENDING: StatusLook("Sending", "sending", "blue", "grey", "◔", "#1c7ed6", _CELL.format("#d0ebff", "#0b4a8b")),
+    UNCONFIRMED: StatusLook("Unconfirmed", "unconfirmed", "orange", "grey", "?", "#f08c00",
+                            _CELL.format("#ffe8cc", "#8a4500")),
+    SENT: StatusLook("Sent", "sent", "green", "red", "●", "#2f9e44", _CELL.format("#d3f9d8", "#1b5e20")),
+    FAILED: StatusLook("Failed", "failed", "red", "grey", "⚠", "#e03131", _CELL.format("#e03131", "white")),
 })
 
 

@@ -10,8 +10,8 @@ import pandas as pd
 
 from ui.status import EXPORT_STATUS_LOOKS, STATUS_LABELS, period_label
 
-STATUS_ORDER = tuple(EXPORT_STATUS_LOOKS)  # the order the chart stacks them: not sent, sending, sent, failed
-WORST_FIRST = ("failed", "sending", "not_sent", "sent")
+STATUS_ORDER = tuple(EXPORT_STATUS_LOOKS)  # the order the chart stacks them: not sent … sent, failed
+WORST_FIRST = ("failed", "unconfirmed", "sending", "not_sent", "sent")
 
 
 def status_pivot(grid: pd.DataFrame) -> pd.DataFrame:
@@ -36,7 +36,8 @@ def status_pivot(grid: pd.DataFrame) -> pd.DataFrame:
 
 
 def exports_chart(counts: Iterable[Mapping[str, Any]]) -> alt.Chart | None:
-    """Exports per period, stacked by outcome (sent red, failed orange, not sent grey); None when there is nothing."""
+    """Exports per period, stacked by outcome in the status colours (sent green, failed red, unconfirmed orange,
+    not sent grey); None when there is nothing."""
     frame = pd.DataFrame(list(counts))
     if frame.empty:
         return None

@@ -52,7 +52,7 @@ def account_status_label(status: str) -> str:
 
 
 def account_badge(status: str) -> str:
-    """Markdown badge for an account status (grey *not authorized*, red *authorized*, orange *needs re-auth*)."""
+    """Markdown badge for an account status (grey *not authorized*, green *authorized*, orange *needs re-auth*)."""
     look = _account_look(status)
     return f":{look.badge}-badge[{look.label}]"
 
@@ -63,7 +63,8 @@ def account_logo(status: str) -> str:
 
 
 def export_badge(status: str, voucher_number: str | None = None) -> str:
-    """Markdown badge for an export: grey *not sent*, blue *sending*, red *sent* + voucher number, orange *failed*."""
+    """Markdown badge for an export: grey *not sent*, blue *sending*, orange *unconfirmed*, green *sent* + voucher
+    number, red *failed*."""
     look = _export_look(status)
     label = f"{look.label} · voucher {voucher_number}" if status == "sent" and voucher_number else look.label
     return f":{look.badge}-badge[{label}]"

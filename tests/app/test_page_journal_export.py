@@ -259,7 +259,7 @@ def test_chart_colours():
     spec = chart.to_dict()
     scale = spec["encoding"]["color"]["scale"]
     assert scale["domain"] == ["Not sent", "Sent", "Failed"]
-    assert scale["range"] == [EXPORT_STATUS_LOOKS["not_sent"].hex, "#c8102e", EXPORT_STATUS_LOOKS["failed"].hex]
+    assert scale["range"] == [EXPORT_STATUS_LOOKS["not_sent"].hex, "#2f9e44", "#e03131"]  # sent green, failed red
     assert exports_chart([]) is None
 
 

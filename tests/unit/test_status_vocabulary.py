@@ -47,14 +47,30 @@ def test_cli_words_are_the_vocabulary_words():
 
 
 def test_export_status_colours_and_cells():
-    assert [EXPORT_STATUS_LOOKS[s].hex for s in EXPORT_STATUSES] == ["#9e9e9e", "#1c7ed6", "#c8102e", "#f08c00"]
-    assert export_badge("sent", "2026-0042") == ":red-badge[Sent · voucher 2026-0042]"
-    assert export_badge("failed", "2026-0042") == ":orange-badge[Failed]"
+    assert EXPORT_STATUSES == ("not_sent", "sending", "unconfirmed", "sent", "failed")
+    assert [EXPORT_STATUS_LOOKS[s].hex for s in EXPORT_STATUSES] == [
+        "#adb5bd", "#1c7ed6", "#f08c00", "#2f9e44", "#e03131"]
+    assert export_badge("sent", "2026-0042") == ":green-badge[Sent · voucher 2026-0042]"
+    assert export_badge("failed", "2026-0042") == ":red-badge[Failed]"
+    assert export_badge("unconfirmed") == ":orange-badge[Unconfirmed]"
     assert status_text("sent", "2026-0042") == "Sent · 2026-0042"
     assert status_text(None) == "Not sent"
-    assert style_for("Sent · 2026-0042") == "background-color: #c8102e; color: white"
-    assert style_for("Failed") == status_cell_style("failed") == "background-color: #f08c00; color: black"
+    assert style_for("Sent · 2026-0042") == "background-color: #d3f9d8; color: #1b5e20"
+    assert style_for("Failed") == status_cell_style("failed") == "background-color: #e03131; color: white"
+    assert style_for("Unconfirmed") == "background-color: #ffe8cc; color: #8a4500"
     assert status_cell_style(float("nan")) == style_for("—") == ""
+
+
+def test_colour_means_the_same_everywhere():
+    """Done is green, attention orange, failure red, on every badge; only the Visma logo keeps the article's red."""
+    done = (EXPORT_STATUS_LOOKS["sent"], ACCOUNT_STATUS_LOOKS["authorized"])
+    assert {look.badge for look in done} == {"green"}
+    assert {look.logo for look in done} == {"red"}
+    assert EXPORT_STATUS_LOOKS["failed"].badge == "red"
+    assert [s for s, look in EXPORT_STATUS_LOOKS.items() if look.badge == "red"] == ["failed"]
+    assert {EXPORT_STATUS_LOOKS["unconfirmed"].badge, ACCOUNT_STATUS_LOOKS["needs_reauthorization"].badge} == {
+        "orange"}
+    assert {look.logo for s, look in EXPORT_STATUS_LOOKS.items() if s != "sent"} == {"grey"}
 
 
 def test_one_time_format_for_datetimes_and_iso_text():
