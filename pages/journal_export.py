@@ -1,12 +1,11 @@
 """Journal Export: a company's processed payroll runs and their export to Visma eAccounting.
 
-Per run: a status badge (grey *not sent*, *sending*, red *sent* with Visma's voucher number, orange *failed* with the
-troubleshooting entry inline), the voucher preview, send (after a confirmation), re-send (only with a reason) and the
-history of attempts. Across companies: send every pending run with progress and a summary. Also: import a journal
-file, the export history as CSV and a chart of exports per period. ``?run=<id>`` focuses one run (other pages link
-here), ``?company=<code>`` one company. Every number comes from ``core.services``; the tabs are drawn by
-``ui.journal_export``.
-"""
+Per run: a status badge (grey *not sent*, blue *sending*, orange *unconfirmed*, green *sent* with Visma's voucher
+number, red *failed* with the troubleshooting entry inline), the voucher preview, send (after a confirmation), re-send
+(only with a reason) and the history of attempts. Across companies: send every pending run with progress and a
+summary. Also: import a journal file, the export history as CSV and a chart of exports per period. ``?run=<id>``
+focuses one run (other pages link here), ``?company=<code>`` one company. Every number comes from ``core.services``;
+the tabs are drawn by ``ui.journal_export``. """
 
 from __future__ import annotations
 
@@ -23,6 +22,7 @@ from ui.reads import cached_companies, db_key
 from ui.text import plain
 
 COMPANY_KEY = "je_company"
+LAST_COMPANY_KEY = "last_company"  # kept across pages (Administrations sets it to the company just mapped)
 TAB_KEY = "je_tab"
 TABS = ("Runs", "Send pending", "Import a journal file", "History and chart")
 
@@ -30,8 +30,9 @@ rt = get_runtime()
 
 st.title("Journal Export")
 st.caption(
-    "Processed payroll runs become journal entries (vouchers) in Visma eAccounting. A grey badge means not sent yet, "
-    "a red one sent (with Visma's voucher number), orange failed — with the reason and what to do."
+    "Processed payroll runs become journal entries (vouchers) in Visma eAccounting. Grey means not sent yet, green "
+    "sent (with Visma's voucher number), orange unconfirmed (Visma did not answer; checked by itself), red failed — "
+    "with the reason and what to do."
 )
 
 companies = service_call(cached_companies, rt, db_key(rt))
@@ -80,11 +81,16 @@ def _company_label(code: str) -> str:
 
 company: services.CompanyView | None = None
 if companies:
-    codes = sorted(by_code, key=lambda k: (-(by_code[k].runs_failed or 0), by_code[k].name.lower()))
+    # A stable order (by name, then code), and the selection kept by the company's code: a send that changes the
+    # counts never moves the picker to another company. The last company used stays chosen across pages.
+    codes = sorted(by_code, key=lambda k: (by_code[k].name.lower(), k))
     if st.session_state.get(COMPANY_KEY) not in by_code:
-        st.session_state[COMPANY_KEY] = codes[0]
+        last = st.session_state.get(LAST_COMPANY_KEY)
+        st.session_state[COMPANY_KEY] = last if last in by_code else codes[0]
     code = st.selectbox("Company", codes, key=COMPANY_KEY, format_func=_company_label,
-                        help="Companies with failed runs come first. Type to search.")
+                        help="In alphabetical order; the counts after each name are its failed and waiting runs. "
+                             "Type to search.")
+    st.session_state[LAST_COMPANY_KEY] = code
     company = by_code[code]
     head = st.columns([3, 2])
     if company.account_name:

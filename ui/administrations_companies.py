@@ -114,6 +114,8 @@ def map_form(rt, companies: list[services.CompanyView], accounts: list[services.
                 for warning in result.warnings:
                     flash(warning, "warning")
                 st.session_state[StateKeys.SELECTED_COMPANY] = code
+                st.session_state["last_company"] = code  # Journal Export opens on the company just mapped
+                st.session_state.pop("je_company", None)
                 st.rerun()
 
 

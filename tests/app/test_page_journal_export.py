@@ -159,8 +159,20 @@ def test_bulk_send_failure_lists_runs_and_entries(rt, mapped):
     assert not at.exception
     text = all_text(at)
     assert "**3** failed" in text
-    failed_tables = [df.value for df in at.dataframe if "problem" in df.value.columns]
-    assert failed_tables and set(failed_tables[-1]["problem"]) == {"Fiscal year missing in Visma"}
+    # grouped by cause: one row saying 3 runs, not three identical rows
+    by_cause = [df.value for df in at.dataframe if "cause" in df.value.columns]
+    assert by_cause and list(by_cause[-1]["cause"]) == ["Fiscal year missing in Visma"]
+    assert list(by_cause[-1]["runs"]) == [3]
+    # "nothing waiting" no longer hides the failed runs: they are offered for retry by cause
+    assert "Retry all 3" in [b.label for b in at.button]
+    retry = at.button(key="je_retry_fiscal-year-missing")
+    retry.click().run()  # still missing: the fresh preflight holds all three back, nothing is posted
+    assert not at.exception
+    assert "**0** sent" in all_text(at) and "**3** skipped" in all_text(at)
+    set_state(rt, BAKKERIJ, "ok")  # fixed it: retry all 3
+    at.button(key="je_retry_fiscal-year-missing").click().run()
+    assert not at.exception
+    assert "**3** sent" in all_text(at)
 
 
 GOOD_CSV = (
@@ -300,3 +312,54 @@ def test_scrub_removes_secrets():
 
     cleaned = scrub({"a": 1, "access_token": "x", "nested": [{"Authorization": "Bearer y", "ok": 2}]})
     assert cleaned == {"a": 1, "access_token": "[removed]", "nested": [{"Authorization": "[removed]", "ok": 2}]}
+
+
+def test_unconfirmed_run_says_what_happened_and_is_checked_now(rt, mapped, sandbox):
+    """Visma down (503) during a send: the run is orange *Unconfirmed* with what happened, not blue *Sending*;
+    *Check in Visma now* settles it by its marker once Visma answers, and the picker stays on the company."""
+    from core import services
+    from tests.support.export import fast_client, sandbox_vouchers, set_faults
+
+    fast_client(rt)
+    run_id = mapped.run_ids[0]
+    set_faults(sandbox.url, mapped.visma_company_id, http_error=503)
+    assert services.send_run(rt, run_id, actor="test").status == "unconfirmed"
+    at = open_run(run_id)
+    text = all_text(at)
+    assert ":orange-badge[Unconfirmed]" in text and "may or may not be booked" in text
+    assert "being sent right now" not in text
+    at.button(key=f"je_check_{run_id}").click().run()  # Visma still down: still unconfirmed, and it says so
+    assert not at.exception
+    assert runs_of(rt)[run_id].status == "unconfirmed" and "still does not answer" in all_text(at)
+    set_faults(sandbox.url, mapped.visma_company_id, http_error=None)
+    at.button(key=f"je_check_{run_id}").click().run()
+    assert not at.exception
+    after = runs_of(rt)[run_id].status
+    assert after in ("sent", "failed") and "Checked in Visma" in all_text(at)
+    assert at.session_state["je_company"] == BAKKERIJ_CODE
+    if after == "failed":  # not booked: sending it again posts exactly one voucher
+        services.send_run(rt, run_id, actor="test")
+    assert runs_of(rt)[run_id].status == "sent" and len(sandbox_vouchers(sandbox.url, mapped.visma_company_id)) == 1
+
+
+def test_picker_keeps_its_company_through_sends(rt, mapped):
+    """The company list is alphabetical and the selection is the company's code: a send that changes the counts
+    never moves the picker, and its label shows the new count."""
+    from tests.support.export import setup_company
+
+    other = setup_company(rt, "ADMIN-MULDER", periods=(1,))  # sorts before Bakkerij; may fail (article state)
+    set_state(rt, BAKKERIJ, "ok")
+    at = open_run(mapped.run_ids[0])
+    assert at.session_state["je_company"] == BAKKERIJ_CODE
+    label_before = at.selectbox(key="je_company").format_func(BAKKERIJ_CODE)
+    assert "3 not sent" in label_before
+    from core import services
+    services.send_run(rt, mapped.run_ids[0], actor="test")
+    services.send_run(rt, other.run_ids[0], actor="test")
+    from ui.frame import data_changed
+
+    data_changed()  # what the page's own send does after sending
+    at.run()
+    assert not at.exception
+    assert at.session_state["je_company"] == BAKKERIJ_CODE
+    assert "2 not sent" in at.selectbox(key="je_company").format_func(BAKKERIJ_CODE)

@@ -23,61 +23,108 @@ def bulk_tab(rt, companies: list[dict], company: services.CompanyView | None) ->
 
 def _summary(summary: services.ExportSummaryView) -> None:
     kind = st.success if not summary.failed else st.warning
-    kind(f"Done: **{summary.sent}** sent, **{summary.failed}** failed, **{summary.skipped}** skipped.",
-         icon=":material/summarize:")
+    kind(f"Done: **{summary.sent}** sent, **{summary.failed}** failed, **{summary.unknown}** unconfirmed, "
+         f"**{summary.skipped}** skipped.", icon=":material/summarize:")
     results = [r for r in summary.results if r.outcome in ("failed", "unknown", "skipped")]
     if not results:
         return
-    rows = []
+    groups: dict[str | None, list[services.SendResultView]] = {}
     for r in results:
-        entry = find_entry(r.entry_id)
+        groups.setdefault(r.entry_id, []).append(r)
+    rows = []
+    for entry_id, group in sorted(groups.items(), key=lambda g: -len(g[1])):
+        entry = find_entry(entry_id)
+        companies = sorted({r.company or "" for r in group})
         rows.append({
-            "run": f"{r.company or ''} · {r.label or ''}".strip(" ·"),
-            "outcome": r.outcome.capitalize(),
-            "problem": entry.title if entry else (r.message or ""),
-            "solution": entry.solution if entry else "",
+            "cause": entry.title if entry else (group[0].message or "Unrecognised error"),
+            "runs": len(group),
+            "companies": ", ".join(companies[:6]) + (f" and {len(companies) - 6} more" if len(companies) > 6 else ""),
+            "solution": entry.solution if entry else group[0].message,
         })
-    st.markdown("**Runs not sent**")
+    st.markdown("**Runs not sent, by cause**")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={"run": "Run", "outcome": "Outcome", "problem": "Problem",
+                 column_config={"cause": st.column_config.TextColumn("Cause", width="medium"),
+                                "runs": st.column_config.NumberColumn("Runs", width="small"),
+                                "companies": st.column_config.TextColumn("Companies", width="medium"),
                                 "solution": st.column_config.TextColumn("What to do", width="large")})
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 @st.fragment
 def bulk_panel(rt, companies: list[dict], company: services.CompanyView | None) -> None:
-    pending = [c for c in companies if c.runs_not_sent and c.account_name]
-    unmapped = sum(1 for c in companies if c.runs_not_sent and not c.account_name)
     summary = st.session_state.get(SUMMARY_KEY)
     if summary:
         _summary(summary)
         if st.button("Clear summary", key="je_bulk_clear"):
             st.session_state.pop(SUMMARY_KEY, None)
             st.rerun(scope="fragment")
-    if not pending:
-        st.info("No mapped company has runs waiting to be sent.", icon=":material/task_alt:")
+    counts = try_service(services.pending_counts, rt)[1] or {}
+    _send_pending(rt, companies, company, counts)
+    st.divider()
+    _retry_by_cause(rt)
+
+
+def _send_pending(rt, companies, company, counts: dict[str, int]) -> None:
+    names = {c.code: c for c in companies if counts.get(c.code)}
+    unmapped = sum(1 for c in companies if c.runs_not_sent and not c.account_name)
+    if unmapped:
+        st.caption(f"{unmapped} compan{'y' if unmapped == 1 else 'ies'} with runs waiting "
+                   f"{'is' if unmapped == 1 else 'are'} not mapped and left out.")
+    if not names:
+        st.info("No mapped company has runs waiting to be sent. Failed runs are retried below, by cause.",
+                icon=":material/task_alt:")
         return
-    names = {c.code: c for c in pending}
     preset = [company.code] if company and company.code in names else []
-    everything = st.checkbox(f"All {len(pending)} companies with pending runs", key="je_bulk_all")
+    everything = st.checkbox(f"All {len(names)} companies with runs waiting", key="je_bulk_all")
     chosen = list(names) if everything else st.multiselect(
         "Companies", list(names), default=preset, key="je_bulk_companies",
-        format_func=lambda c: f"{names[c].name} ({c}) · {names[c].runs_not_sent} not sent",
+        format_func=lambda c: f"{names[c].name} ({c}) · {counts[c]} waiting",
     )
-    total = sum(names[c].runs_not_sent for c in chosen)
-    if unmapped:
-        st.caption(f"{unmapped} compan{'y' if unmapped == 1 else 'ies'} with pending runs are not mapped and are "
-                   "left out.")
-    if not st.button(f"Send {total} pending run{'s' if total != 1 else ''}", type="primary", icon=":material/send:",
+    total = sum(counts[c] for c in chosen)
+    if not st.button(f"Send {_plural(total, 'run')} waiting", type="primary", icon=":material/send:",
                      key="je_bulk_send", disabled=not chosen):
         return
-    result = _send(rt, chosen, total)
+    _finish(_send(rt, total, lambda progress: services.send_pending(
+        rt, company_codes=chosen, actor=actor(), progress=progress)))
+
+
+def _retry_by_cause(rt) -> None:
+    """Failed runs of mapped companies, grouped by cause; each group retried at once after a fresh preflight."""
+    st.markdown("**Retry failed runs, by cause**")
+    failures = try_service(services.recent_failures, rt)[1] or []
+    shown = 0
+    for f in failures:
+        cause = f["entry_id"] or services.NO_ENTRY
+        n = sum((try_service(services.pending_counts, rt, causes=[cause])[1] or {}).values())
+        if not n:
+            continue
+        shown += 1
+        entry = find_entry(f["entry_id"])
+        with st.container(border=True):
+            left, right = st.columns([4, 1.4], vertical_alignment="center")
+            left.markdown(f"**{entry.title if entry else 'Unrecognised error'}** — {_plural(n, 'run')}")
+            if entry:
+                left.caption(entry.solution)
+            if right.button(f"Retry all {n}", key=f"je_retry_{cause}", icon=":material/replay:",
+                            help="Fixed the cause? Each company's runs are checked against Visma first; those "
+                                 "still failing the check are not sent."):
+                _finish(_send(rt, n, lambda progress, c=cause: services.send_pending(
+                    rt, actor=actor(), progress=progress, causes=[c], preflight=True)))
+    if not shown:
+        st.caption("No failed run of a mapped company.")
+
+
+def _finish(result: services.ExportSummaryView | None) -> None:
     if result is not None:
         st.session_state[SUMMARY_KEY] = result
         st.rerun()  # the whole page, so the run tables and counts show the new states
 
 
-def _send(rt, chosen: list[str], total: int) -> services.ExportSummaryView | None:
-    """Send the pending runs of ``chosen`` with a progress bar; the summary, or None when sending stopped."""
+def _send(rt, total: int, call) -> services.ExportSummaryView | None:
+    """Run ``call(progress)`` (a bulk send) with a progress bar; the summary, or None when sending stopped."""
     with st.status(f"Sending {total} runs to Visma…", expanded=True) as status:
         bar = st.progress(0.0, text="Starting…")
 
@@ -91,7 +138,7 @@ def _send(rt, chosen: list[str], total: int) -> services.ExportSummaryView | Non
 
         ok, result = try_service(
             run_with_progress,
-            lambda progress: services.send_pending(rt, company_codes=chosen, actor=actor(), progress=progress),
+            call,
             draw,
         )
         data_changed()

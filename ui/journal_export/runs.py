@@ -13,7 +13,7 @@ from ui.downloads import bundle_bytes
 from ui.entries import find_entry, show_entry
 from ui.export_log import attempts_table as _show_history
 from ui.feedback import service_call
-from ui.frame import close_dialog, open_dialog, pending_dialog
+from ui.frame import actor, close_dialog, data_changed, open_dialog, pending_dialog
 from ui.journal_export.dialogs import confirm_resend, confirm_send
 from ui.reads import cached_runs, db_key
 from ui.status import export_badge, format_time, status_text, style_for
@@ -29,8 +29,8 @@ def runs_tab(rt, company: services.CompanyView) -> None:
         return
     counts = pd.Series([r.status for r in runs]).value_counts()
     st.markdown(
-        " ".join(export_badge(s) + f" **{int(counts.get(s, 0))}**" for s in ("not_sent", "sent", "failed")
-                 if counts.get(s))
+        " ".join(export_badge(s) + f" **{int(counts.get(s, 0))}**"
+                 for s in ("not_sent", "unconfirmed", "sent", "failed") if counts.get(s))
     )
     frame = _runs_frame(runs)
     focus = st.session_state.get(RUN_KEY)
@@ -122,17 +122,38 @@ def _run_detail(rt, run: services.RunView, company: services.CompanyView) -> Non
         facts.append(f"sent {format_time(run.sent_at)}")
     facts.append(f"{run.attempt_count or 0} attempt(s)")
     st.caption(" · ".join(facts))
+    checked = st.session_state.get("je_check_result")
+    if checked and checked[0] == run.id:
+        st.info(f"Checked in Visma: {checked[2]}", icon=":material/travel_explore:")
     if run.status == "failed":
         _show_failure(run)
     if run.status == "sending":
-        st.info("This run is being sent right now (or its answer is being checked with Visma).",
-                icon=":material/sync:")
+        st.info("This run is being sent right now.", icon=":material/sync:")
+    if run.status == "unconfirmed":
+        _show_unconfirmed(rt, run)
     _actions(rt, run, company)
     preview_tab, history_tab = st.tabs(["Voucher preview", "Attempts"])
     with preview_tab:
         _show_preview(rt, run.id)
     with history_tab:
         _show_history(rt, run.id)
+
+
+def _show_unconfirmed(rt, run: services.RunView) -> None:
+    """What happened, that it is checked by itself, and the button that checks it now (a look-up, never a post)."""
+    st.warning("**Unconfirmed: Visma did not answer; the voucher may or may not be booked.** Do not book it by hand. "
+               "It is checked in Visma by its marker as soon as Visma answers, and never posted twice.",
+               icon=":material/help:")
+    if run.error_message:
+        st.caption(run.error_message)
+    if st.button("Check in Visma now", icon=":material/travel_explore:", key=f"je_check_{run.id}", type="primary"):
+        summary = service_call(services.reconcile_runs, rt, [run.id], actor=actor())
+        if summary is not None:
+            data_changed()
+            result = summary.results[0] if summary.results else None
+            st.session_state["je_check_result"] = (run.id, result.outcome if result else "", result.message
+                                                   if result else "")
+            st.rerun()
 
 
 def _show_failure(run: services.RunView) -> None:
