@@ -18,8 +18,19 @@ import sqlalchemy as sa
 
 from core.db import models
 from core.db.engine import session_scope
-from core.db.models import AUTHORIZED, FAILED, NOT_SENT, Account, CompanyMapping, PayrollCompany, PayrollRun
-from core.export.claims import stale_condition
+from core.db.models import (
+    AUTHORIZED,
+    FAILED,
+    NOT_SENT,
+    SENDING,
+    SENT,
+    UNCONFIRMED,
+    Account,
+    CompanyMapping,
+    PayrollCompany,
+    PayrollRun,
+)
+from core.export.claims import abandoned_condition
 from core.export.views import recent_failures
 
 __all__ = ["overview"]
@@ -63,7 +74,7 @@ def overview(rt, *, reauthorization_within: timedelta = timedelta(days=7)) -> di
         mapped = session.scalar(sa.select(sa.func.count()).select_from(CompanyMapping)) or 0
         auto = session.scalar(sa.select(sa.func.count()).select_from(CompanyMapping)
                               .where(CompanyMapping.auto_send.is_(True))) or 0
-        stale = session.scalar(sa.select(sa.func.count()).select_from(PayrollRun).where(stale_condition(now))) or 0
+        stale = session.scalar(sa.select(sa.func.count()).select_from(PayrollRun).where(abandoned_condition(now))) or 0
         waiting_mapped = session.scalar(
             sa.select(sa.func.count()).select_from(PayrollRun)
             .join(CompanyMapping, CompanyMapping.payroll_company_id == PayrollRun.company_id)
@@ -71,9 +82,19 @@ def overview(rt, *, reauthorization_within: timedelta = timedelta(days=7)) -> di
     cells: dict[tuple[int, int], dict] = {}
     for year, period, status, count in grid:
         cell = cells.setdefault((year, period), {"year": year, "period": period, "not_sent": 0, "sending": 0,
-                                                 "sent": 0, "failed": 0})
+                                                 "unconfirmed": 0, "sent": 0, "failed": 0})
         cell[status] = cell.get(status, 0) + int(count)
+    runs = {k: int(v) for k, v in runs_by_status.items()}
+    accounts_total = sum(int(v) for v in by_status.values())
     return {
+        # Headline figures, each a partition that sums to its total (the page's metrics and their help texts).
+        "accounts": {"total": accounts_total, "ok": accounts_total - len(needing), "to_fix": len(needing)},
+        "runs": {
+            "total": sum(runs.values()),
+            "sent": runs.get(SENT, 0),
+            "waiting": runs.get(NOT_SENT, 0) + runs.get(SENDING, 0) - stale,
+            "attention": runs.get(FAILED, 0) + runs.get(UNCONFIRMED, 0) + stale,
+        },
         "accounts_by_status": {k: int(v) for k, v in by_status.items()},
         "accounts_needing_action": [
             {"name": n, "status": s, "status_reason": r, "status_entry_id": e, "companies": depending.get(i, [])}
@@ -82,7 +103,7 @@ def overview(rt, *, reauthorization_within: timedelta = timedelta(days=7)) -> di
             {"name": name, "reauthorize_by": by, "overdue": by <= now, "companies": depending.get(account_id, [])}
             for account_id, name, by in due],
         "status_grid": list(cells.values()),
-        "runs_by_status": {k: int(v) for k, v in runs_by_status.items()},
+        "runs_by_status": runs,
         "runs_waiting": waiting_mapped,
         "runs_stuck_sending": stale,
         "companies": {"total": companies, "mapped": mapped, "unmapped": companies - mapped, "auto_send": auto},

@@ -61,18 +61,32 @@ def why(account: Mapping) -> str:
 # ----------------------------------------------------------------------------------------------------- metrics
 
 runs_by_status = {k: int(v) for k, v in (data.get("runs_by_status") or {}).items()}
-m = st.columns(5)
-m[0].metric("Accounts OK", accounts_by_status.get("authorized", 0),
-            help="Accounts whose Visma logo is red: their token works.")
-m[1].metric("Accounts to fix", len(needing_action),
-            help="Not authorized yet, Visma refused the refresh (someone must authorize again), or Visma refuses the "
-                 "company's data (for example the API module is off).")
-m[2].metric("Runs waiting", data.get("runs_waiting", runs_by_status.get("not_sent", 0)),
-            help="Not sent or failed runs of mapped companies.")
-m[3].metric("Failed runs", runs_by_status.get("failed", sum(int(f.get("count", 0)) for f in failures)))
+accounts = data.get("accounts") or {}
+runs = data.get("runs") or {}
 mapped = data.get("companies") or {}
-m[4].metric("Mapped", f"{mapped.get('mapped', 0)} / {mapped.get('total', 0)}" if mapped else "—",
-            help="Payroll companies linked to a Visma company (the others cannot be sent).")
+
+
+def count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+m = st.columns(5)
+m[0].metric("Accounts OK", accounts.get("ok", 0),
+            help=f"Of {count(accounts.get('total', 0), 'account', 'accounts')}: authorized (Visma logo red) and "
+                 "Visma accepts their company's data. OK + to fix = all accounts.")
+m[1].metric("Accounts to fix", accounts.get("to_fix", 0),
+            help="Not authorized yet, refused at refresh (someone must authorize again), or Visma refuses the "
+                 "company's data (for example the API module is off).")
+m[2].metric("Runs sent", runs.get("sent", 0),
+            help=f"Of {count(runs.get('total', 0), 'run', 'runs')}: booked in Visma. Sent + waiting + needing "
+                 "attention = all runs.")
+m[3].metric("Runs waiting", runs.get("waiting", 0),
+            help="Not sent yet (or being sent right now). Failed and unconfirmed runs are not counted here.")
+m[4].metric("Runs needing attention", runs.get("attention", 0),
+            help="Failed (Visma refused them: see the cause below) or unconfirmed (Visma did not answer; checked "
+                 "by itself as soon as it does).")
+st.caption(f"{count(mapped.get('mapped', 0), 'company', 'companies')} mapped to Visma, "
+           f"{count(mapped.get('unmapped', 0), 'company', 'companies')} not mapped (their runs cannot be sent).")
 
 if not accounts_by_status and not runs_by_status and not mapped.get("total"):
     st.info(
@@ -83,9 +97,11 @@ if not accounts_by_status and not runs_by_status and not mapped.get("total"):
     st.page_link(ACCOUNTS_PAGE, label="Go to Accounts", icon=":material/key:")
     st.stop()
 
-if data.get("runs_stuck_sending"):
-    st.warning(f"{data['runs_stuck_sending']} run(s) have been *sending* for too long; the worker checks them with "
-               "Visma before any retry.", icon=":material/hourglass_top:")
+unconfirmed = runs_by_status.get("unconfirmed", 0) + int(data.get("runs_stuck_sending") or 0)
+if unconfirmed:
+    st.warning(f"{count(unconfirmed, 'run is', 'runs are')} unconfirmed: Visma did not answer, so the voucher may or "
+               "may not be booked. Each is checked in Visma by its marker as soon as Visma answers, never posted "
+               "twice; *Check in Visma now* on Journal Export checks one at once.", icon=":material/help:")
 
 left, right = st.columns(2)
 
@@ -129,7 +145,8 @@ with right:
         title = entry.title if entry else (f.get("title") or "Unrecognised error")
         affected = f.get("companies_affected") or len(f.get("companies") or [])
         with st.container(border=True):
-            st.markdown(f"**{title}** — {f.get('count', 0)} run(s), {affected} compan{'y' if affected == 1 else 'ies'}")
+            st.markdown(f"**{title}** — {count(int(f.get('count', 0)), 'run', 'runs')}, "
+                        f"{count(int(affected), 'company', 'companies')}")
             if entry:
                 st.caption(entry.solution)
                 st.page_link(TROUBLESHOOTING_PAGE, label="Explain", icon=":material/help:",
@@ -154,8 +171,9 @@ if not reauthorization_due:
 else:
     overdue = sum(1 for t in reauthorization_due if t.get("overdue"))
     if overdue:
-        st.warning(f"{overdue} account(s) are past their re-authorization date: their next refresh will probably be "
-                   "refused. Re-authorize them on Accounts now.", icon=":material/sync_problem:")
+        st.warning(f"{count(overdue, 'account is', 'accounts are')} past their re-authorization date: their next "
+                   "refresh will probably be refused. Re-authorize them on Accounts now.",
+                   icon=":material/sync_problem:")
     frame = pd.DataFrame(
         [
             {
@@ -211,8 +229,8 @@ if attention:
 pages = max(1, -(-len(table) // PAGE_SIZE))
 page = c3.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, key="ov_page") if pages > 1 else 1
 shown = table.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-st.markdown(f"{len(table)} compan{'y' if len(table) == 1 else 'ies'}, those with failed runs first · "
-            + " ".join(export_badge(s) for s in ("sent", "failed", "not_sent")))
+st.markdown(f"{count(len(table), 'company', 'companies')}, those with failed runs first · "
+            + " ".join(export_badge(s) for s in ("sent", "failed", "unconfirmed", "not_sent")))
 
 periods = [c for c in shown.columns if c not in ("company_code", "company", "failed", "not sent")]
 labels = shown[periods].map(lambda s: STATUS_LABELS.get(s, "") if isinstance(s, str) else "")

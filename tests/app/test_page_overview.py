@@ -29,8 +29,12 @@ def test_full_state(rt, with_failure):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Accounts OK"] == "1"
     assert metrics["Accounts to fix"] == "1"
-    assert metrics["Failed runs"] == "1"
+    # every headline figure is part of a partition that sums: accounts 1 + 1 = 2; runs 1 sent + 1 waiting + 1 failed
+    assert (metrics["Runs sent"], metrics["Runs waiting"], metrics["Runs needing attention"]) == ("1", "1", "1")
+    helps = {m.label: m.help for m in at.metric}
+    assert "Of 2 accounts" in helps["Accounts OK"] and "Of 3 runs" in helps["Runs sent"]
     text = all_text(at)
+    assert "1 company mapped to Visma" in text and "(s)" not in text and "compan(y" not in text
     assert "Fiscal year missing in Visma" in text  # failures by entry, with the entry's title
     needing = next(df.value for df in at.dataframe if "why" in df.value.columns)
     assert list(needing["account"]) == ["Nog niet gekoppeld"]
@@ -38,7 +42,7 @@ def test_full_state(rt, with_failure):
     row = table[table["company_code"] == BAKKERIJ_CODE].iloc[0]
     assert row["2026-01"] == "Sent" and row["2026-02"] == "Failed" and row["2026-03"] == "Not sent"
     assert row["failed"] == 1 and row["not sent"] == 1
-    assert ":green-badge[Sent] :red-badge[Failed] :gray-badge[Not sent]" in text  # the grid's colour legend
+    assert ":green-badge[Sent] :red-badge[Failed] :orange-badge[Unconfirmed] :gray-badge[Not sent]" in text  # the grid's colour legend
 
 
 def test_grid_search_and_attention_filter(rt, with_failure):
