@@ -55,6 +55,7 @@ from core.mappings.views import LedgerMappingRow as LedgerMappingRow
 from core.mappings.views import MappingView as MappingView
 
 # --- export
+from core.export.background import start_background_check as start_background_check
 from core.export.check import ReconcileSummaryView as ReconcileSummaryView
 from core.export.check import count_unconfirmed as count_unconfirmed
 from core.export.check import reconcile_runs as reconcile_runs

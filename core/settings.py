@@ -35,6 +35,7 @@ KEYS = (
     "DATABASE_URL",
     "DATA_DIR",
     "TOKEN_ENCRYPTION_KEY",
+    "RECONCILE_INTERVAL_SECONDS",
     "VISMA_REFRESH_TOKEN_LIFETIME_DAYS",
 )
 
@@ -55,6 +56,7 @@ class Settings:
     token_encryption_key: str | None
     demo_mode: bool
     refresh_token_lifetime_days: int = DEFAULT_REFRESH_TOKEN_LIFETIME_DAYS
+    reconcile_interval_seconds: float = 30.0  # the dashboard's background check of unconfirmed runs; 0 = off
 
     def __repr__(self) -> str:  # never show the secret or the key
         return (
@@ -161,4 +163,19 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
         token_encryption_key=values.get("TOKEN_ENCRYPTION_KEY") or None,
         demo_mode=demo,
         refresh_token_lifetime_days=parse_refresh_token_lifetime_days(values.get("VISMA_REFRESH_TOKEN_LIFETIME_DAYS")),
+        reconcile_interval_seconds=parse_interval(values.get("RECONCILE_INTERVAL_SECONDS")),
     )
+
+
+def parse_interval(value: str | None, default: float = 30.0) -> float:
+    """``RECONCILE_INTERVAL_SECONDS``: seconds between background checks of unconfirmed runs (0 = off)."""
+    if value is None or str(value).strip() == "":
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ConfigurationError(f"RECONCILE_INTERVAL_SECONDS must be a number of seconds (0 turns the background "
+                                 f"check off), not {value!r}.") from None
+    if not 0 <= seconds <= 86_400:
+        raise ConfigurationError("RECONCILE_INTERVAL_SECONDS must be between 0 and 86400.")
+    return seconds

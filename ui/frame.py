@@ -40,10 +40,22 @@ class StateKeys:
 # ---------------------------------------------------------------------------------------------- runtime and actor
 
 
-@st.cache_resource(show_spinner="Starting eAccounting Link…", on_release=lambda rt: rt.close())
+_BACKGROUND_CHECKS: dict[int, object] = {}  # runtime id -> its background check of unconfirmed runs
+
+
+def _release_runtime(rt) -> None:
+    check = _BACKGROUND_CHECKS.pop(id(rt), None)
+    if check is not None:
+        check.stop()
+    rt.close()
+
+
+@st.cache_resource(show_spinner="Starting eAccounting Link…", on_release=_release_runtime)
 def _cached_runtime():
     rt = services.build_runtime()
     services.prepare_demo(rt)
+    # Unconfirmed runs are checked in Visma by themselves as soon as Visma answers (RECONCILE_INTERVAL_SECONDS).
+    _BACKGROUND_CHECKS[id(rt)] = services.start_background_check(rt)
     return rt
 
 

@@ -236,3 +236,38 @@ def test_reconcile_refuses_a_run_that_is_not_unconfirmed(rt, sandbox):
         assert err.code == "not-unconfirmed" and "not sent" in err.message
     else:
         raise AssertionError("a not-sent run was 'checked'")
+
+
+def test_background_check_settles_an_unconfirmed_run_once_visma_answers(rt, sandbox):
+    """The dashboard's background thread: nothing while Visma is down, the run settled by itself once it is up."""
+    from core.export.background import BackgroundCheck
+
+    fast_client(rt)
+    s = setup_company(rt, periods=(3,))
+    run_id = s.run_ids[0]
+    set_faults(sandbox.url, s.visma_company_id, http_error=503)
+    assert export.send_run(rt, run_id, actor=ACTOR).status == "unconfirmed"
+    check = BackgroundCheck(rt, interval=0.05).start()
+    try:
+        deadline = time.monotonic() + 10
+        while check.rounds < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _run(rt, run_id).status == "unconfirmed"  # Visma still down: left as it is
+        set_faults(sandbox.url, s.visma_company_id, http_error=None)
+        while _run(rt, run_id).status == "unconfirmed" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        check.stop()
+    assert _run(rt, run_id).status in ("sent", "failed")
+    export.send_pending(rt, actor=ACTOR)
+    assert len(_exactly_once(sandbox.url, s)) == 1
+
+
+def test_background_check_interval_setting():
+    import pytest
+
+    from core.settings import ConfigurationError, parse_interval
+
+    assert parse_interval(None) == 30.0 and parse_interval("0") == 0.0 and parse_interval("5") == 5.0
+    with pytest.raises(ConfigurationError, match="RECONCILE_INTERVAL_SECONDS"):
+        parse_interval("soon")
