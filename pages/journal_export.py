@@ -70,13 +70,15 @@ if not companies:
 
 
 def _company_label(code: str) -> str:
-    c = by_code[code]
-    parts = [f"{c.name} ({code})"]
-    if c.runs_failed:
-        parts.append(f"{c.runs_failed} failed")
-    if c.runs_not_sent:
-        parts.append(f"{c.runs_not_sent} not sent")
-    return " · ".join(parts)
+    """Name and code only: a label that never changes, because a selectbox keeps showing the label it had when it
+    was chosen (counts in the label stayed stale after a send). The counts are drawn below it, fresh each run."""
+    return f"{by_code[code].name} ({code})"
+
+
+def _company_counts(c: services.CompanyView) -> str:
+    parts = [f"{c.runs_failed} failed" if c.runs_failed else "", f"{c.runs_not_sent} not sent" if c.runs_not_sent
+             else "", f"{c.runs_sent} sent" if c.runs_sent else ""]
+    return " · ".join(p for p in parts if p) or "no runs"
 
 
 company: services.CompanyView | None = None
@@ -88,10 +90,10 @@ if companies:
         last = st.session_state.get(LAST_COMPANY_KEY)
         st.session_state[COMPANY_KEY] = last if last in by_code else codes[0]
     code = st.selectbox("Company", codes, key=COMPANY_KEY, format_func=_company_label,
-                        help="In alphabetical order; the counts after each name are its failed and waiting runs. "
-                             "Type to search.")
+                        help="In alphabetical order. Type to search.")
     st.session_state[LAST_COMPANY_KEY] = code
     company = by_code[code]
+    st.caption(f"Runs: {_company_counts(company)}")
     head = st.columns([3, 2])
     if company.account_name:
         head[0].markdown(
