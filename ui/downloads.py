@@ -1,22 +1,11 @@
-"""Files the pages offer for download: the export history as CSV and the support bundle as scrubbed JSON."""
+"""The support bundle as scrubbed JSON, for download (the export log's CSV and XLSX are made by
+``core.export.log_files``)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict
+from collections.abc import Mapping
 from typing import Any
-
-import pandas as pd
-
-from core import services
-
-
-def history_csv(rows: Iterable[services.CompanyAttemptView]) -> bytes:
-    """The export history as CSV (UTF-8 with BOM so Excel opens accents correctly)."""
-    frame = pd.DataFrame([asdict(r) for r in rows])
-    return frame.to_csv(index=False).encode("utf-8-sig")
-
 
 _SECRET_WORDS = ("token", "secret", "password", "authorization", "code_verifier", "cookie", "api_key")
 
