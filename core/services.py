@@ -65,6 +65,7 @@ from core.export.log import export_log as export_log
 from core.export.log_files import export_log_csv as export_log_csv
 from core.export.log_files import export_log_xlsx as export_log_xlsx
 from core.export.pending import NO_ENTRY as NO_ENTRY
+from core.export.pending import failed_counts_by_cause as failed_counts_by_cause
 from core.export.pending import pending_counts as pending_counts
 from core.export.preflight import preflight_company as preflight_company
 from core.export.preflight import preflight_run as preflight_run

@@ -23,7 +23,7 @@ from core.errors import ServiceError
 from core.export.claims import LEASE, TRANSIENT_ENTRIES, now_utc, stale_condition
 from core.export.results import SendResultView
 
-__all__ = ["NO_ENTRY", "PendingRun", "pending_counts", "pending_runs"]
+__all__ = ["NO_ENTRY", "PendingRun", "failed_counts_by_cause", "pending_counts", "pending_runs"]
 
 NO_ENTRY = "unknown"  # the cause of a failure no troubleshooting entry explains
 
@@ -101,3 +101,17 @@ def pending_counts(rt, *, include_failed: bool = False, causes: Iterable[str] | 
     with session_scope(rt.engine) as session:
         rows = session.execute(sa.select(stmt.c.code, sa.func.count()).group_by(stmt.c.code)).all()
     return {code: int(n) for code, n in rows}
+
+
+def failed_counts_by_cause(rt) -> dict[str, int]:
+    """How many failed runs of mapped companies a retry by cause would take, per cause (``NO_ENTRY`` for failures
+    no entry explains), most first: one GROUP BY, for the page's "Retry all N" buttons."""
+    stmt = (
+        sa.select(PayrollRun.error_entry_id, sa.func.count())
+        .join(CompanyMapping, CompanyMapping.payroll_company_id == PayrollRun.company_id)
+        .where(PayrollRun.status == FAILED)
+        .group_by(PayrollRun.error_entry_id)
+    )
+    with session_scope(rt.engine) as session:
+        rows = session.execute(stmt).all()
+    return {entry or NO_ENTRY: int(n) for entry, n in sorted(rows, key=lambda r: (-r[1], r[0] or ""))}

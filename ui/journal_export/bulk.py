@@ -94,15 +94,9 @@ def _send_pending(rt, companies, company, counts: dict[str, int]) -> None:
 def _retry_by_cause(rt) -> None:
     """Failed runs of mapped companies, grouped by cause; each group retried at once after a fresh preflight."""
     st.markdown("**Retry failed runs, by cause**")
-    failures = try_service(services.recent_failures, rt)[1] or []
-    shown = 0
-    for f in failures:
-        cause = f["entry_id"] or services.NO_ENTRY
-        n = sum((try_service(services.pending_counts, rt, causes=[cause])[1] or {}).values())
-        if not n:
-            continue
-        shown += 1
-        entry = find_entry(f["entry_id"])
+    by_cause = try_service(services.failed_counts_by_cause, rt)[1] or {}
+    for cause, n in by_cause.items():
+        entry = find_entry(None if cause == services.NO_ENTRY else cause)
         with st.container(border=True):
             left, right = st.columns([4, 1.4], vertical_alignment="center")
             left.markdown(f"**{entry.title if entry else 'Unrecognised error'}** — {_plural(n, 'run')}")
@@ -113,7 +107,7 @@ def _retry_by_cause(rt) -> None:
                                  "still failing the check are not sent."):
                 _finish(_send(rt, n, lambda progress, c=cause: services.send_pending(
                     rt, actor=actor(), progress=progress, causes=[c], preflight=True)))
-    if not shown:
+    if not by_cause:
         st.caption("No failed run of a mapped company.")
 
 
