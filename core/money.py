@@ -1,6 +1,8 @@
 """Money, one home: amounts are ``Decimal`` and are rounded to cents once, at the edge (the voucher), half up.
 
-The importer and the voucher builder share the balance rule and the Dutch notation of amounts in messages."""
+The importer and the voucher builder share the balance rule. Amounts have one notation on screen and in messages,
+the one the dashboard's tables use (English, euro sign first: €1,234.56); only the text inside a voucher row, which a
+Dutch bookkeeper reads in Visma, uses the Dutch notation (1.234,56)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,13 @@ def round_cents(amount: Decimal) -> Decimal:
 
 
 def format_amount(amount: Decimal) -> str:
-    """Dutch notation for messages and texts: 1.234,56."""
+    """An amount for messages and pages, as the tables show it: €1,234.56, -€0.59."""
+    sign = "-" if amount < 0 else ""
+    return f"{sign}€{abs(amount.quantize(CENT, ROUND_HALF_UP)):,.2f}"
+
+
+def dutch_amount(amount: Decimal) -> str:
+    """Dutch notation for the text of a voucher row, read by the bookkeeper in Visma: 1.234,56."""
     sign = "-" if amount < 0 else ""
     text = f"{abs(amount.quantize(CENT, ROUND_HALF_UP)):,.2f}"
     return sign + text.replace(",", "_").replace(".", ",").replace("_", ".")

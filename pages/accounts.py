@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core import services
+from core.words import plural
 from ui.entries import show_entry
 from ui.feedback import flash, try_service
 from ui.frame import (
@@ -206,8 +207,8 @@ with st.container(border=True):
     same_company = next((w for w in shared if account.name in w.accounts and status != "not_authorized"), None)
     if same_company:
         others = [n for n in same_company.accounts if n != account.name]
-        st.caption(f":material/warning: {plain(same_company.visma_company)} is also authorized through account(s) "
-                   f"{plain(', '.join(others))}.")
+        st.caption(f":material/warning: {plain(same_company.visma_company)} is also authorized through "
+                   f"{plural(len(others), 'account')} {plain(', '.join(others))}.")
 
     links: dict = st.session_state.setdefault(StateKeys.AUTH_LINKS, {})
     cols = [st.container(horizontal=True)] * 4  # one row of buttons as wide as their labels (never cut)

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from core import services
+from core.words import count
 from ui.charts import STATUS_ORDER, exports_chart, status_pivot
 from ui.entries import find_entry
 from ui.feedback import service_call
@@ -64,10 +65,6 @@ runs_by_status = {k: int(v) for k, v in (data.get("runs_by_status") or {}).items
 accounts = data.get("accounts") or {}
 runs = data.get("runs") or {}
 mapped = data.get("companies") or {}
-
-
-def count(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
 
 
 m = st.columns(5)

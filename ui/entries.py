@@ -8,7 +8,7 @@ import logging
 
 import streamlit as st
 
-from core import services
+from core import services, words
 from ui.frame import TROUBLESHOOTING_PAGE
 
 log = logging.getLogger(__name__)
@@ -80,12 +80,14 @@ def show_failed_sends(rt, company_code: str, findings: list[dict]) -> None:
         return
     total = sum(causes.values())
     st.warning(
-        f"{total} run(s) of this company were refused by Visma when sent, for reasons this check cannot see "
-        "beforehand (Visma reports them only when a journal entry is posted). Fix these too before sending again:",
+        f"{words.count(total, 'run')} of this company {'was' if total == 1 else 'were'} refused by Visma when sent, "
+        "for reasons this check cannot see beforehand (Visma reports them only when a journal entry is posted). "
+        "Fix these too before sending again:",
         icon=":material/history:",
     )
-    for entry_id, count in sorted(causes.items(), key=lambda item: -item[1])[:3]:
+    for entry_id, n in sorted(causes.items(), key=lambda item: -item[1])[:3]:
         if entry_id:
-            show_entry(entry_id, title_prefix=f"{count} run(s): ")
+            show_entry(entry_id, title_prefix=f"{words.count(n, 'run')}: ")
         else:
-            st.markdown(f"- {count} run(s) with an error the catalogue does not know yet (see Journal Export).")
+            st.markdown(f"- {words.count(n, 'run')} with an error the catalogue does not know yet "
+                        "(see Journal Export).")

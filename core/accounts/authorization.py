@@ -26,6 +26,7 @@ from core.db.models import AUTHORIZED, Account, CompanyMapping, OAuthState
 from core.errors import ServiceError
 from core.troubleshooting.classify import classify, entry_for
 from core.visma.oauth import OAuthError, TokenSet
+from core.words import plural
 
 
 def start_authorization(rt, name: str, *, actor: str, redirect_uri: str | None = None) -> str:
@@ -224,7 +225,8 @@ def _company_warnings(session: Session, account: Account, company: ChosenCompany
         select(Account.name).where(Account.visma_company_id == company.id, Account.id != account.id)
     ).all() if company.id else []
     if others:
-        warnings.append(f"{company.label} is also authorized through account(s) {', '.join(others)}.")
+        warnings.append(f"{company.label} is also authorized through {plural(len(others), 'account')} "
+                        f"{', '.join(others)}.")
     return warnings
 
 

@@ -14,6 +14,7 @@ from core.db.engine import session_scope
 from core.db.models import NOT_AUTHORIZED, Account, AccountToken, OAuthState
 from core.errors import ServiceError
 from core.visma.oauth import OAuthError
+from core.words import plural
 
 
 def revoke_quietly(rt, refresh_token: str | None) -> bool:
@@ -77,8 +78,8 @@ def delete_account(rt, name: str, *, actor: str) -> None:
         mapped = mapped_companies(session, account.id)
     if mapped:
         raise ServiceError(
-            f"Account '{account.name}' is used by the mapping(s) of {', '.join(mapped)}. Remove those mappings on the "
-            "Administrations page first.",
+            f"Account '{account.name}' is used by the {plural(len(mapped), 'mapping')} of {', '.join(mapped)}. "
+            "Remove those mappings on the Administrations page first.",
             code="account_in_use",
         )
     revoke_quietly(rt, _stored_refresh_token(rt, account.id))

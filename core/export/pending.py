@@ -22,6 +22,7 @@ from core.db.models import FAILED, NOT_SENT, CompanyMapping, PayrollCompany, Pay
 from core.errors import ServiceError
 from core.export.claims import LEASE, TRANSIENT_ENTRIES, now_utc, stale_condition
 from core.export.results import SendResultView
+from core.words import plural
 
 __all__ = ["NO_ENTRY", "PendingRun", "failed_counts_by_cause", "pending_counts", "pending_runs"]
 
@@ -70,7 +71,8 @@ def _unmapped_skips(session, codes: list[str]) -> list[SendResultView]:
     known = {c.code: c for c in session.exec(select(PayrollCompany).where(PayrollCompany.code.in_(codes)))}
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise ServiceError(f"Unknown payroll company code(s): {', '.join(unknown)}. See `companies list`.",
+        raise ServiceError(f"Unknown payroll company {plural(len(unknown), 'code')}: {', '.join(unknown)}. "
+                           "See `companies list`.",
                            code="company-unknown")
     mapped = set(session.exec(select(CompanyMapping.payroll_company_id)).all())
     return [SendResultView(None, code, None, "skipped", None, entry_id="company-not-mapped",

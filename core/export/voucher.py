@@ -42,8 +42,9 @@ from decimal import ROUND_FLOOR, Decimal, localcontext
 
 from core.errors import ServiceError
 from core.export.texts import MAX_MARKER, export_marker, transaction_text, voucher_text
-from core.money import CENT, format_amount, is_balanced_to_the_cent, round_cents
+from core.money import CENT, dutch_amount, format_amount, is_balanced_to_the_cent, round_cents
 from core.payroll.types import JournalLine, PayrollRunData, journal_difference
+from core.words import plural
 
 __all__ = [
     "VOUCHER_TYPE_MANUAL",
@@ -271,8 +272,9 @@ def _resolve_accounts(run: PayrollRunData, sums: Mapping[_SumKey, list[Decimal]]
     if unmapped:
         raise JournalError(
             "account-not-mapped",
-            f"Run {run.label}: payroll ledger account(s) {', '.join(repr(a) for a in unmapped)} have no Visma "
-            "account. Map them to a Visma account number under Administrations → ledger mapping.",
+            f"Run {run.label}: payroll ledger {plural(len(unmapped), 'account')} "
+            f"{', '.join(repr(a) for a in unmapped)} {plural(len(unmapped), 'has')} no Visma account. "
+            "Map them to a Visma account number under Administrations → ledger mapping.",
         )
     return accounts  # type: ignore[return-value]  # no None left
 
@@ -301,8 +303,9 @@ def _visma_rows(run: PayrollRunData, sums: Mapping[_SumKey, list[Decimal]], acco
     if unmapped_cc:
         raise JournalError(
             "cost-center-not-mapped",
-            f"Run {run.label}: payroll cost centre(s) {', '.join(sorted(unmapped_cc))} have no Visma cost "
-            "centre. Map them under Administrations → cost-centre mapping.",
+            f"Run {run.label}: payroll {plural(len(unmapped_cc), 'cost centre')} "
+            f"{', '.join(sorted(unmapped_cc))} {plural(len(unmapped_cc), 'has')} no Visma cost centre. "
+            "Map them under Administrations → cost-centre mapping.",
         )
     return rows
 
@@ -334,7 +337,7 @@ def _checked_total(run: PayrollRunData, any_rows: list, total_debit: Decimal, to
     if target > MAX_AMOUNT:
         raise JournalError(
             "amount-out-of-range",
-            f"Run {run.label}: total {format_amount(target)} is above Visma's limit of 9.999.999.999,99 per row.",
+            f"Run {run.label}: total {format_amount(target)} is above Visma's limit of €9,999,999,999.99 per row.",
         )
     return target
 
@@ -349,7 +352,7 @@ def _side_rows(rows: Mapping[_RowKey, list], keys: list[_RowKey], amounts: list[
         suffix = ""
         if i == adjusted:
             delta = amount - round_cents(abs(rows[(account, item)][0]))
-            suffix = f" (afronding {'+' if delta > 0 else '-'}{format_amount(abs(delta))})"
+            suffix = f" (afronding {'+' if delta > 0 else '-'}{dutch_amount(abs(delta))})"
         out.append(
             VoucherRow(
                 account_number=account,

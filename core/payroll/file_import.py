@@ -42,6 +42,7 @@ from core.money import format_amount, is_balanced_to_the_cent
 from core.payroll.cells import cell_amount, cell_int, cell_percentage, cell_text
 from core.payroll.tables import COLUMNS, UncalculatedFormula, Unreadable, csv_rows, find_header, xlsx_rows
 from core.payroll.types import JournalLine, PayrollRunData, journal_difference, run_label
+from core.words import count
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -264,7 +265,8 @@ def _parse_rows(
         errors.append(RowError(0, None, "the file has a header but no rows with amounts"))
     if errors:
         return ImportResult(runs=[], errors=errors, ignored_rows=ignored)
-    notes = [f"{ignored} row(s) with zero debit and credit were ignored"] if ignored else []
+    notes = ([f"{count(ignored, 'row')} with zero debit and credit {'was' if ignored == 1 else 'were'} ignored"]
+             if ignored else [])
     return ImportResult(runs=runs, errors=[], ignored_rows=ignored, notes=notes)
 
 

@@ -44,6 +44,7 @@ from core.payroll.file_import import RowError, parse_journal_file
 from core.payroll.sources import PayrollSource, PayrollSourceError
 from core.payroll.types import JournalLine, PayrollCompanyData, PayrollRunData, journal_difference, run_label
 from core.payroll.views import CompanyView, ImportErrorView, ImportView
+from core.words import plural
 
 __all__ = [
     "DuplicateRunError",
@@ -132,8 +133,8 @@ def store_runs(
     if dupes and not skip_existing:
         shown = ", ".join(run_label(*k) for k in dupes[:5]) + (" …" if len(dupes) > 5 else "")
         raise DuplicateRunError(
-            f"{company.name} ({company.code}) already has run(s) {shown}; nothing was imported. A processed run is "
-            "imported once; if payroll reprocessed it, give the new run its own run number."
+            f"{company.name} ({company.code}) already has {plural(len(dupes), 'run')} {shown}; nothing was imported. "
+            "A processed run is imported once; if payroll reprocessed it, give the new run its own run number."
         )
     stored: list[PayrollRun] = []
     now = utcnow()
@@ -283,9 +284,9 @@ def sync_source(rt, source: PayrollSource, *, actor: str, since: date | None = N
         naive = [r.label for r in processed if r.processed_at.tzinfo is None]
         if naive:  # a connector bug; refused whole rather than stored at a guessed time
             raise PayrollSourceError(
-                f"Payroll source {name!r} returned run(s) {', '.join(naive)} of {company.code} with a processed time "
-                "without a time zone; nothing of that company was stored. The connector must return "
-                "timezone-aware times (UTC).")
+                f"Payroll source {name!r} returned {plural(len(naive), 'run')} {', '.join(naive)} "
+                f"of {company.code} with a processed time without a time zone; nothing of that company was stored. "
+                "The connector must return timezone-aware times (UTC).")
         new = _write_batch(rt, company, processed, source=name[:32], actor=actor, skip_existing=True)
         companies += 1
         runs += len(new)

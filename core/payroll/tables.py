@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from core.payroll.cells import cell_text
+from core.words import plural
 
 __all__ = ["COLUMNS", "REQUIRED_COLUMNS", "UncalculatedFormula", "Unreadable", "csv_rows", "find_header", "xlsx_rows"]
 
@@ -209,6 +210,6 @@ def find_header(rows: Iterator[tuple[int, list[Any]]]) -> dict[str, int]:
     present = {_normal(v) for v in first_seen}
     missing = [c for c in REQUIRED_COLUMNS if c.lower() not in present]
     raise Unreadable(
-        f"required column(s) missing: {', '.join(missing)}. The header must name the columns "
+        f"required {plural(len(missing), 'column')} missing: {', '.join(missing)}. The header must name the columns "
         f"{', '.join(COLUMNS)} (found: {', '.join(first_seen[:15])})"
     )

@@ -51,7 +51,7 @@ def test_import_success_names_the_company_it_imported_into(rt, mapped):
     at.button(key="FormSubmitter:je_import_form-Import").click().run()
     assert not at.exception, at.exception
     name = _company_name(rt, BAKKERIJ_CODE)
-    success = [s.value.replace("\\", "") for s in at.success if "imported 1 run(s)" in s.value]
+    success = [s.value.replace("\\", "") for s in at.success if "imported 1 run into" in s.value]
     assert success, [s.value for s in at.success]
     assert f"into **{name} ({BAKKERIJ_CODE})**" in success[0]
     assert "2026-11 run 2" in [r.label for r in services.list_runs(rt, company_code=BAKKERIJ_CODE)]

@@ -124,7 +124,7 @@ def test_a_line_with_both_a_debit_and_a_credit_is_refused_at_import_not_at_expor
     result = parse(data, "journaal.csv")
     assert result.runs == []
     assert [(e.row, e.column) for e in result.errors] == [(2, "Credit")]
-    assert "both a debit (100,00) and a credit (40,00)" in result.errors[0].message
+    assert "both a debit (€100.00) and a credit (€40.00)" in result.errors[0].message
 
 
 def test_a_sheet_that_hides_its_size_is_still_counted_row_by_row(monkeypatch):

@@ -156,7 +156,7 @@ def test_unbalanced_run_is_refused_with_the_amounts():
     with pytest.raises(JournalError) as err:
         build_voucher(run)
     assert err.value.code == "voucher-unbalanced"
-    assert "100,00" in err.value.message and "99,99" in err.value.message and "0,01" in err.value.message
+    assert "€100.00" in err.value.message and "€99.99" in err.value.message and "€0.01" in err.value.message
 
 
 def test_less_than_half_a_cent_off_is_balanced_to_the_cent():

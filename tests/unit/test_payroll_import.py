@@ -197,7 +197,7 @@ def test_unbalanced_run_is_named():
                     "A;4;2026;1;;;;;4000;Salaris;5,00;", "A;4;2026;1;;;;;1520;Netto;;5,00")
     result = parse(data)
     assert_refused(result, (0, None, "run 2026-03 run 1 (rows 2-3) does not balance"))
-    assert "0,01" in result.errors[0].message and len(result.errors) == 1
+    assert "difference €0.01" in result.errors[0].message and len(result.errors) == 1
 
 
 @pytest.mark.parametrize(("filename", "data", "text"), [

@@ -127,7 +127,7 @@ def test_rows_left_out_on_purpose_are_said_not_silently_dropped(world):
     data = journal(1) + b"Jan Jansen;1;2026;1;;;;;4020;Eindejaarsuitkering;0,00;0,00\r\n"
     report = services.import_journal_file(rt, "BAKKERIJ", "journaal.csv", data, actor=ACTOR, company_name="Bakkerij")
     assert report.imported == ("2026-01 run 1",)
-    assert report.notes == ("1 row(s) with zero debit and credit were ignored",)
+    assert report.notes == ("1 row with zero debit and credit was ignored",)
 
 
 # --------------------------------------------------------------------------------------------------- sending

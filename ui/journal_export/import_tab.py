@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core import services
+from core.words import count
 from ui.feedback import service_call
 from ui.frame import actor, data_changed
 from ui.reads import cached_companies, db_key
@@ -65,12 +66,12 @@ def _report(name: str, report: services.ImportView, company: str | None = None) 
     imported, errors = report.imported, report.errors
     into = plain(company or report.company)
     if imported:
-        st.success(f"{plain(name)}: imported {len(imported)} run(s) into **{into}**: "
+        st.success(f"{plain(name)}: imported {count(len(imported), 'run')} into **{into}**: "
                    + ", ".join(map(str, imported)), icon=":material/task_alt:")
         for note in report.notes:
             st.caption(f"Note: {plain(note)}")
     if errors:
-        st.error(f"{plain(name)}: nothing was imported into **{into}** — {len(errors)} problem(s) to fix in the "
+        st.error(f"{plain(name)}: nothing was imported into **{into}** — {count(len(errors), 'problem')} to fix in the "
                  "file. Correct them and import the file again.", icon=":material/error:")
         report_rows = pd.DataFrame(
             {
