@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import sqlalchemy as sa
@@ -43,6 +44,9 @@ def _admin(rt, method: str, path: str, **kwargs) -> Any:
     url = f"{_sandbox_url(rt)}/_sandbox/{path.lstrip('/')}"
     try:
         response = httpx.request(method, url, timeout=ADMIN_TIMEOUT, **kwargs)
+    except httpx.InvalidURL:
+        raise ServiceError("That is not a sandbox company id; `python -m core demo status` lists them.",
+                           code="sandbox_company_unknown") from None
     except httpx.HTTPError as exc:
         raise ServiceError(
             f"The demo sandbox at {_sandbox_url(rt)} does not answer ({type(exc).__name__}). Restart the dashboard or "
@@ -222,7 +226,7 @@ def _reset(rt, *, actor: str) -> dict[str, Any]:
 
 def set_company_state(rt, visma_company_id: str, state: str, *, actor: str) -> dict:
     """Switch a sandbox company into a known error (``no_fiscal_year``, ``api_module_inactive``, …) or back to ok."""
-    company = _admin(rt, "PUT", f"companies/{visma_company_id}/state", json={"state": state})
+    company = _admin(rt, "PUT", f"companies/{quote(visma_company_id, safe='')}/state", json={"state": state})
     with session_scope(rt.engine) as session:
         audit.record(session, actor=actor, action="demo.company_state",
                      detail={"visma_company_id": visma_company_id, "state": state})
@@ -232,7 +236,7 @@ def set_company_state(rt, visma_company_id: str, state: str, *, actor: str) -> d
 def set_company_faults(rt, visma_company_id: str, *, actor: str, **faults: Any) -> dict:
     """Merge faults into a sandbox company (``latency_ms``, ``rate_limit_per_minute``, ``http_error``,
     ``commit_then_drop``)."""
-    company = _admin(rt, "PUT", f"companies/{visma_company_id}/faults", json=faults)
+    company = _admin(rt, "PUT", f"companies/{quote(visma_company_id, safe='')}/faults", json=faults)
     with session_scope(rt.engine) as session:
         audit.record(session, actor=actor, action="demo.company_faults",
                      detail={"visma_company_id": visma_company_id, "faults": faults})

@@ -24,3 +24,10 @@ def test_any_arguments_end_in_an_explained_exit(cli, command, extra):
     assert result.exit_code in (0, 1, 2), (command, extra, result.output)
     assert "Traceback" not in result.output
     assert "stopped the command" not in result.output, (command, extra, result.output)  # the CLI's last resort
+
+
+def test_a_sandbox_company_id_that_is_no_url_part_is_explained(cli):
+    """Found by the fuzzer above: a NUL in the company id made the admin URL invalid, an unexpected error."""
+    result = cli("demo", "state", "\x00", "ok")
+    assert result.exit_code == 1, result.output
+    assert "No company with id" in result.output
