@@ -39,9 +39,23 @@ _REQUIRED = (
     "severity",
     "example",
 )
-_OPTIONAL = ("not_patterns", "steps", "example_nl", "other_examples", "language", "source", "default_for")
+_OPTIONAL = (
+    "not_patterns",
+    "steps",
+    "example_nl",
+    "other_examples",
+    "language",
+    "source",
+    "default_for",
+    "names",
+    "references",
+)
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
+# Visma's error names are identifiers as its error-code page spells them (FiscalYearDoesNotExist).
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# A reference is a web address, or a citation of a file in a public repository: "<owner>/<repo>@<commit> <path>".
+_URL_RE = re.compile(r"^https?://[^\s/]+\.[^\s]+$")
+_CITATION_RE = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{7,40} \S+")
 
 
 class CatalogueError(ValueError):
@@ -70,6 +84,8 @@ class Entry:
     language: tuple[str, ...] = ("en",)
     source: str = "visma"
     default_for: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
 
     @property
     def examples(self) -> tuple[str, ...]:
@@ -100,6 +116,8 @@ class Entry:
             "example_nl": self.example_nl,
             "other_examples": list(self.other_examples),
             "language": list(self.language),
+            "names": list(self.names),
+            "references": list(self.references),
         }
 
 
@@ -193,6 +211,26 @@ def _default_for(raw: dict, where: str) -> tuple[str, ...]:
     return values
 
 
+def _names(raw: dict, where: str) -> tuple[str, ...]:
+    names = _str_list(raw, "names", where, required=False)
+    bad = [n for n in names if not _NAME_RE.match(n)]
+    if bad:
+        raise CatalogueError(f"{where}: names are Visma's error names as identifiers (FiscalYearDoesNotExist), "
+                             f"not {', '.join(bad)}")
+    if len(set(n.lower() for n in names)) != len(names):
+        raise CatalogueError(f"{where}: a name is listed twice")
+    return names
+
+
+def _references(raw: dict, where: str) -> tuple[str, ...]:
+    references = _str_list(raw, "references", where, required=False)
+    bad = [r for r in references if not (_URL_RE.match(r) or _CITATION_RE.match(r))]
+    if bad:
+        raise CatalogueError(f"{where}: references must be https:// addresses or '<owner>/<repo>@<commit> <path>' "
+                             f"citations, not {', '.join(bad)}")
+    return references
+
+
 def _entry_from_raw(raw: Any, index: int) -> Entry:
     where = _where(raw, index)
     patterns = _regexes(raw, "patterns", where, required=True)
@@ -219,6 +257,8 @@ def _entry_from_raw(raw: Any, index: int) -> Entry:
         language=_language(raw, where, example_nl),
         source=_choice(raw, "source", SOURCES, where, default="visma"),
         default_for=_default_for(raw, where),
+        names=_names(raw, where),
+        references=_references(raw, where),
     )
 
 
@@ -236,6 +276,13 @@ def load_catalogue(path: Path | str = CATALOGUE_PATH) -> list[Entry]:
         if entry.id in seen:
             raise CatalogueError(f"{path}: duplicate id {entry.id!r}")
         seen.add(entry.id)
+    owners: dict[str, str] = {}
+    for entry in entries:
+        for name in entry.names:
+            other = owners.setdefault(name.lower(), entry.id)
+            if other != entry.id:
+                raise CatalogueError(f"{path}: the name {name} is on {other} and {entry.id}; a name is strong "
+                                     f"evidence for one entry")
     defaults = [evidence for entry in entries for evidence in entry.default_for]
     twice = sorted({evidence for evidence in defaults if defaults.count(evidence) > 1})
     if twice:

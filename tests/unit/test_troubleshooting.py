@@ -146,12 +146,36 @@ def _write_catalogue(tmp_path: Path, mutate) -> Path:
         (lambda es: es.__delitem__(slice(10, None)), "at least 30"),
         (lambda es: es[0].update(default_for=["code:abc"]), "default_for values must look like"),
         (lambda es: es[0].update(default_for=["status:401"]), "default_for names status:401 on more than one entry"),
+        (lambda es: es[0].update(names="FiscalYearDoesNotExist"), "'names' must be a list of non-empty strings"),
+        (lambda es: es[0].update(names=["Fiscal year does not exist"]), "names are Visma's error names"),
+        (lambda es: es[0].update(names=["Conflict", "conflict"]), "a name is listed twice"),
+        (lambda es: (es[0].update(names=["Conflict"]), es[1].update(names=["Conflict"])), "the name Conflict is on"),
+        (lambda es: es[0].update(references=["see the docs"]), "references must be https:// addresses"),
+        (lambda es: es[0].update(references=[""]), "'references' must be a list of non-empty strings"),
     ],
 )
 def test_load_catalogue_rejects_broken_files_with_a_clear_message(tmp_path, mutate, message):
     path = _write_catalogue(tmp_path, mutate)
     with pytest.raises(CatalogueError, match=re.escape(message)):
         load_catalogue(path)
+
+
+def test_names_and_references_are_loaded_and_exported(tmp_path):
+    def mutate(es):
+        es[0].update(names=["FiscalYearDoesNotExist"],
+                     references=["https://developer.vismaonline.com/docs/error-codes",
+                                 "api-evangelist/visma@a37e6927 errors/visma-problem-types.yml"])
+        es[1].pop("names", None)
+        es[1].pop("references", None)
+
+    first, second = load_catalogue(_write_catalogue(tmp_path, mutate))[:2]
+    assert first.names == ("FiscalYearDoesNotExist",)
+    assert first.references[1] == "api-evangelist/visma@a37e6927 errors/visma-problem-types.yml"
+    assert second.names == () and second.references == ()
+    exported = first.to_dict()
+    assert exported["names"] == ["FiscalYearDoesNotExist"]
+    assert exported["references"] == list(first.references)
+    json.dumps(exported)
 
 
 def test_load_catalogue_accepts_the_shipped_file_and_reports_unreadable_ones(tmp_path):
