@@ -1,34 +1,77 @@
-"""The matcher: from any error text (a Visma body, an HTML page, a log line, an e-mail; English or Dutch; cut short)
-to the one catalogue entry that explains it, or an honest "no known error".
+"""The matcher: from any error text (a Visma body, an HTML page, a log line, an e-mail, a row of Visma's error table,
+an exception repr; English or Dutch; cut short, retyped with typos) to the one catalogue entry that explains it, or
+an honest "no known error".
 
-Every entry is scored against the text:
+Every entry is scored against the text from four kinds of evidence:
 
-* structured evidence first: a Visma ``ErrorCode`` (strong), an OAuth ``error`` value (strong), an HTTP status (weak);
-* the entry's regex patterns (English and Dutch) on the normalised text;
-* a fuzzy similarity (rapidfuzz) with the entry's examples, weak, so that cut-short texts are still found;
-* ``not_patterns`` of an entry count against it (a more specific entry owns that text).
+* **structured**: a Visma ``ErrorCode`` (strong; a four-digit number right next to a documented error name counts as
+  that name's code, as in Visma's table ``FiscalYearDoesNotExist | 3001``), an OAuth ``error`` value (strong), an
+  HTTP status (weak). A Visma code that an entry does not declare counts against it;
+* **names**: Visma's documented error names (``FiscalYearDoesNotExist``, ``VoucherDateIsInLockedYearException``…)
+  from the entry's ``names`` and the exception names in its examples, found in the text even with a typo or an
+  ``Exception`` suffix. A name several entries share (``ForbiddenRequestException``) counts for each, less;
+* **patterns**: the entry's regexes (English and Dutch) on the normalised text; ``not_patterns`` count against it;
+* **similarity**: how much of one of the entry's descriptions (an example's message, the title, a pattern's literal
+  words, a name's words, the cause) the text's words cover, weighted by how rare each word is in the catalogue;
+  words are stemmed, negations folded (``isn't``, ``unmapped``, ``inactive``) and typos mapped to the catalogue's
+  vocabulary, so word order, tense, British spelling and wrappers do not matter. A partial similarity (rapidfuzz)
+  with the examples keeps cut-short texts found.
 
-Scores are 0..100; below :data:`THRESHOLD` the answer is "no known error". Everything is deterministic: ties are
-broken by id.
+A text that names another vendor's service (GitHub, Stripe, AWS…) or is a traceback without anything of Visma or
+this product in it is held to be someone else's error and scores nothing.
+
+Scores are 0..100 (ranking uses the unclipped sum; ties are broken by id, so everything is deterministic). Below
+:data:`THRESHOLD` the answer is "no known error". Every answer says how sure it is (:data:`CONFIDENCE`) and, when a
+second entry is close or the code and the words disagree, names that ``runner_up``.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from core.troubleshooting.catalogue import Entry, entries
-from core.troubleshooting.text import clip, fuzzy_form, normalize
+from core.troubleshooting.text import (
+    clip,
+    content_words,
+    expand_negations,
+    fuzzy_form,
+    normalize,
+    raw_words,
+    unwrap,
+    word_stems,
+)
+
+try:  # Python 3.11+
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - older Pythons
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
 
 THRESHOLD = 40.0
 """Lowest score that names an entry; below it ``match`` answers ``id=None`` rather than guess."""
 ALTERNATIVE_MIN = 20.0
 """Lowest score an alternative needs to be listed."""
 MAX_ALTERNATIVES = 3
+CLOSE_GAP = 15.0
+"""A second entry this close to the best (in points) is the ``runner_up``."""
+HIGH_SCORE = 70.0
+HIGH_GAP = 25.0
+MEDIUM_GAP = 10.0
+
+CONFIDENCE = {
+    "high": "strong evidence that agrees (a code, a documented name or several patterns), the next entry far behind",
+    "medium": "above the threshold and clearly ahead of the next entry, but on less evidence",
+    "low": "named, but another entry is close, or the Visma code and the words point to different entries: "
+    "read both",
+    "none": "no entry is close enough to name",
+}
+"""What each ``MatchResult.confidence`` means (shown by the CLI's help and the Troubleshooting page)."""
 
 # Weights of the evidence (see module docstring). Codes in a JSON body count more than words.
 W_PRIMARY_CODE = 55.0
@@ -40,16 +83,33 @@ W_FIRST_PATTERN = 35.0
 W_MORE_PATTERN = 12.0
 W_PATTERN_CAP = 59.0
 W_NOT_PATTERN = -50.0
+W_NAME = 45.0  # a documented name only this entry has; shared names count W_NAME / number of entries sharing it
 W_FUZZY = 45.0
+W_SIMILAR = 60.0
+W_FOREIGN = -100.0
+OVERLAP_SHARE = 0.5
+UNKNOWN_WORD_WEIGHT = 2.0  # how much a word the catalogue never uses counts as unexplained text
+SIMILAR_BETA = 2.0  # recall counts this many times more than precision in the word similarity
+ORDER_SHARE = 0.2  # part of a description's coverage that depends on its word pairs being in the text in order
 FUZZY_FLOOR = 60.0  # similarity (0..100) below which the fuzzy part adds nothing
 FUZZY_MIN_SHARED_WORDS = 0.34  # probes sharing fewer words than this with the text are not compared
 FUZZY_FULL_LENGTH = 20  # texts shorter than this get proportionally less fuzzy weight ("OK" must not match)
 FUZZY_MAX_TEXT = 3000  # fuzzy compares at most this many characters of a long paste
+SIMILAR_FLOOR = 0.4  # word coverage (0..1) below which the similarity part adds nothing
+SIMILAR_MIN_WORDS = 2  # a description counts only when at least this many of its words are in the text
+SIMILAR_MIN_INFO = 1.5  # … and it says enough (sum of its words' rarity) to identify anything
+CAUSE_WEIGHT = 0.85  # the cause explains the error in other words than Visma's: a little less telling
+TYPO_CUTOFF = 84.0  # a word this similar (rapidfuzz ratio) to a catalogue word is read as that word
+NAME_TYPO_CUTOFF = 90.0
+NAME_MIN_LENGTH = 8
+
+# --------------------------------------------------------------------------------------------------- the result
 
 
 @dataclass(frozen=True)
 class MatchResult:
-    """The best entry for a text (or none), its score 0..100 and up to three alternatives."""
+    """The best entry for a text (or none), its score 0..100, how sure the match is, the close runner-up and up to
+    three alternatives."""
 
     id: str | None
     title: str | None
@@ -58,9 +118,13 @@ class MatchResult:
     score: float
     alternatives: list[dict[str, Any]] = field(default_factory=list)
     entry: Entry | None = None
+    confidence: str = "none"
+    runner_up: dict[str, Any] | None = None
+    note: str | None = None
+    """Why the confidence is low, in words (for example the code and the words disagreeing); ``None`` otherwise."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract of ``errors match --json``: id, title, cause, solution, score, alternatives."""
+        """The match itself: id, title, cause, solution, score, alternatives (see :meth:`to_report` for more)."""
         return {
             "id": self.id,
             "title": self.title,
@@ -70,10 +134,22 @@ class MatchResult:
             "alternatives": [dict(a) for a in self.alternatives],
         }
 
+    def to_report(self) -> dict[str, Any]:
+        """The JSON of ``errors match --json``: :meth:`to_dict` plus ``confidence`` and ``runner_up``
+        (``{"id", "title", "score"}`` or ``None``)."""
+        return {
+            **self.to_dict(),
+            "confidence": self.confidence,
+            "runner_up": dict(self.runner_up) if self.runner_up else None,
+        }
+
+
+# --------------------------------------------------------------------------------------------------- evidence
 
 _CODE_RES = (
     re.compile(r"\berrorcode\"?\s*[:=]\s*\"?(\d{3,5})\b"),
     re.compile(r"\b(?:error[\s_-]?code|fout[\s-]?code|foutcode|visma[\s-]?code)\s*[\"']?\s*[:=#]?\s*[\"']?(\d{4})\b"),
+    re.compile(r"\b(?:visma|eaccounting)(?: api)? error\s*#?\s*(\d{4})\b"),
 )
 _STATUS_RES = (
     re.compile(r"\bhttp(?:/\d(?:\.\d)?)?\s*[:=]?\s*([1-5]\d\d)\b"),
@@ -101,7 +177,26 @@ _OAUTH_ERRORS = (
     "interaction_required",
 )
 _OAUTH_RE = re.compile(r"(?<![a-z0-9])(" + "|".join(_OAUTH_ERRORS) + r")(?![a-z0-9])")
+_IDENTIFIER_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[._][A-Za-z][A-Za-z0-9]*)*")
+_EXAMPLE_NAME_RE = re.compile(r"(?<![\].\w])(?:[a-z]+\.)*([A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+)(?=\s*(?:-\s|:|\())")
+_NEAR_CODE_AFTER_RE = re.compile(r"^(?:exception)?[\s\"'`|,:;=()\[\]#-]*(?:(?:error\s*)?code\s*[:=#]?\s*)?(\d{4})\b")
+_NEAR_CODE_BEFORE_RE = re.compile(r"\b(\d{4})[\s\"'`|,:;=()\[\]#-]{1,8}$")
+_SUFFIXES = ("exception", "error")
 
+# Someone else's error: another vendor's service named, and nothing of Visma or this product in the text.
+_FOREIGN_RE = re.compile(
+    r"\b(?:github|gitlab|stripe|amazonaws|aws|azure|googleapis|google|microsoft|salesforce|shopify|paypal|twilio|"
+    r"slack|hubspot|mollie|adyen|exact ?online|exactonline|moneybird|twinfield|xero|quickbooks|intuit|openai|"
+    r"anthropic|dropbox|docker|kubernetes|postgres(?:ql)?|mysql|redis|mongodb|jira|atlassian|sendgrid|mailchimp|"
+    r"zendesk|firebase|heroku|cloudflare|oracle|sap|nmbrs|loket|afas|snelstart|yuki|e-boekhouden|psycopg2?|"
+    r"sqlalchemy|sqlite3?|django|celery|kafka|rabbitmq|elasticsearch|smtplib|smtp|imap|ldap|java|javascript|node)\b"
+)
+_TRACEBACK_RE = re.compile(r"traceback \(most recent call last\)")
+_OURS_RE = re.compile(
+    r"visma|eaccounting|spiris|developererrormessage|errorcode|\bvoucher|fiscal ?year|boekjaar|\bpayroll|"
+    r"\bjournal|\bledger|grootboek|core[./](?:visma|export|accounts|payroll|troubleshooting)|\bhttpx\b|"
+    r"authori[sz]|oauth|invalid_grant|\btoken\b"
+)
 
 
 @dataclass(frozen=True)
@@ -119,7 +214,8 @@ def _extract(light: str) -> _Evidence:
     """Structured parts found in a text: Visma ErrorCodes (first = the body's own), OAuth errors, HTTP statuses.
 
     Regexes rather than ``json.loads`` so that a body cut short or embedded in a log line still gives its code.
-    Bare 4-digit numbers are never taken as codes (account 4000 is not Visma error 4000).
+    Bare 4-digit numbers are never taken as codes here (account 4000 is not Visma error 4000); see
+    :meth:`Matcher._names_in` for a number right next to a documented name.
     """
     found: list[tuple[int, int]] = []
     for rx in _CODE_RES:
@@ -130,7 +226,80 @@ def _extract(light: str) -> _Evidence:
     return _Evidence(codes=codes, oauth_errors=oauth, statuses=statuses)
 
 
-# --------------------------------------------------------------------------------------------------- scoring
+def _compact(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _bare(compact: str) -> str:
+    """A name without its ``Exception``/``Error`` suffix (Visma writes both ``…LockedYear`` and
+    ``…LockedYearException``)."""
+    for suffix in _SUFFIXES:
+        if compact.endswith(suffix) and len(compact) - len(suffix) >= 6:
+            return compact[: -len(suffix)]
+    return compact
+
+
+# --------------------------------------------------------------------------------------------------- regex literals
+
+
+def literal_phrases(pattern: str, limit: int = 6) -> list[str]:
+    """Up to ``limit`` plain texts a regex matches (first alternatives first; optional parts with and without;
+    character classes as their first character; ``.{0,30}``/``\\S+`` as a space). Used as descriptions for word
+    similarity, so that a pattern's words still count when the text says them in another order or tense."""
+    try:
+        parsed = _sre_parse.parse(pattern)
+    except (re.error, OverflowError, RecursionError):
+        return []
+    out = []
+    for phrase in _expand(list(parsed), limit):
+        phrase = " ".join(phrase.split())
+        if phrase and phrase not in out:
+            out.append(phrase)
+    return out
+
+
+def _class_char(items: list) -> str:
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            return chr(av)
+        if name == "RANGE":
+            return chr(av[0])
+        if name == "NEGATE":
+            return " "
+    return " "
+
+
+def _expand(seq: list, limit: int) -> list[str]:
+    outs = [""]
+    for op, av in seq:
+        name = str(op)
+        if name == "LITERAL":
+            options = [chr(av)]
+        elif name == "IN":
+            options = [_class_char(list(av))]
+        elif name == "SUBPATTERN":
+            options = _expand(list(av[-1]), limit)
+        elif name == "BRANCH":
+            options = [x for branch in av[1] for x in _expand(list(branch), limit)][:limit]
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, high, sub = av
+            inner = _expand(list(sub), limit)
+            if all(not x.strip() for x in inner):
+                options = [" "]
+            elif low == 0:
+                options = ["", *inner] if high == 1 else [" "]
+            else:
+                options = inner
+        elif name in ("AT", "ASSERT", "ASSERT_NOT", "GROUPREF"):
+            options = [""]
+        else:  # ANY, NOT_LITERAL, CATEGORY…
+            options = [" "]
+        outs = [o + x for o in outs for x in options][:limit]
+    return outs
+
+
+# --------------------------------------------------------------------------------------------------- the matcher
 
 
 @dataclass(frozen=True)
@@ -140,110 +309,372 @@ class _Compiled:
     not_patterns: tuple[re.Pattern[str], ...]
     probes: tuple[str, ...]
     probe_words: tuple[frozenset[str], ...]
+    descriptions: tuple[tuple[frozenset[str], frozenset[frozenset[str]], float], ...]
+    vocabulary: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Scored:
+    entry: Entry
+    total: float  # unclipped, for ranking
+    words: float  # what the text's words, names and patterns alone say (no code, OAuth error or status)
 
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(w for w in text.split() if len(w) >= 3)
 
 
-@lru_cache(maxsize=1)
-def _compiled() -> tuple[_Compiled, ...]:
-    out = []
-    for entry in entries():
-        probes = _ordered_unique([p for p in (fuzzy_form(normalize(x)) for x in entry.examples) if p])
-        out.append(
-            _Compiled(
-                entry=entry,
-                patterns=tuple(re.compile(p, re.IGNORECASE) for p in entry.patterns),
-                not_patterns=tuple(re.compile(p, re.IGNORECASE) for p in entry.not_patterns),
-                probes=probes,
-                probe_words=tuple(_words(p) for p in probes),
+def _entry_names(entry: Entry) -> set[str]:
+    """Compact documented names of an entry: its ``names`` field, the exception names its examples start with, and
+    its patterns that are one long identifier (``fiscalyeardoesnotexist``)."""
+    names = {_compact(n) for n in getattr(entry, "names", ()) or ()}
+    for example in entry.examples:
+        names.update(_compact(m.group(1)) for m in _EXAMPLE_NAME_RE.finditer(unwrap(example)))
+    for pattern in entry.patterns:
+        for phrase in literal_phrases(pattern):
+            if re.fullmatch(r"[a-z][a-z0-9]{13,}", phrase):
+                names.add(phrase)
+    return {n for n in names if len(n) >= NAME_MIN_LENGTH or n in {_compact(x) for x in getattr(entry, "names", ())}}
+
+
+def _pairs(words: list[str]) -> frozenset[frozenset[str]]:
+    """Neighbouring words (either order; negations left out, as languages put them in different places)."""
+    kept = [w for w in words if w != "not"]
+    return frozenset(frozenset(pair) for pair in zip(kept, kept[1:], strict=False) if pair[0] != pair[1])
+
+
+def _descriptions(
+    entry: Entry, names: set[str], display: dict[str, str]
+) -> list[tuple[frozenset[str], frozenset[frozenset[str]], float]]:
+    texts: list[tuple[str, float]] = [(entry.title, 1.0)]
+    texts += [(unwrap(example), 1.0) for example in entry.examples]
+    texts += [(phrase, 1.0) for pattern in entry.patterns for phrase in literal_phrases(pattern) if " " in phrase]
+    texts += [(display.get(name, name), 1.0) for name in names]
+    texts += [(sentence, CAUSE_WEIGHT) for sentence in re.split(r"(?<=[.;])\s+", entry.cause) if sentence.strip()]
+    out: dict[frozenset[str], tuple[frozenset[frozenset[str]], float]] = {}
+    for text, weight in texts:
+        sequence = content_words(text)
+        words = frozenset(sequence)
+        if words and weight > out.get(words, (frozenset(), 0.0))[1]:
+            out[words] = (_pairs(sequence), weight)
+    return [(words, pairs, weight) for words, (pairs, weight) in out.items()]
+
+
+class Matcher:
+    """A matcher built from a list of entries (the catalogue, or part of it when cross-validating)."""
+
+    def __init__(self, catalogue: Sequence[Entry]):
+        self.entries = tuple(catalogue)
+        display: dict[str, str] = {}
+        for entry in self.entries:
+            for example in entry.examples:
+                for m in _EXAMPLE_NAME_RE.finditer(unwrap(example)):
+                    display[_compact(m.group(1))] = m.group(1)
+            for name in getattr(entry, "names", ()) or ():
+                display[_compact(name)] = name
+        self._names: dict[str, list[str]] = {}  # bare compact name -> entry ids
+        self._name_codes: dict[str, set[int]] = {}
+        compiled = []
+        for entry in self.entries:
+            names = _entry_names(entry)
+            for name in names:
+                owners = self._names.setdefault(_bare(name), [])
+                if entry.id not in owners:
+                    owners.append(entry.id)
+                self._name_codes.setdefault(_bare(name), set()).update(entry.codes)
+            probes = _ordered_unique([p for p in (fuzzy_form(normalize(x)) for x in entry.examples) if p])
+            descriptions = _descriptions(entry, names, display)
+            compiled.append(
+                _Compiled(
+                    entry=entry,
+                    patterns=tuple(re.compile(p, re.IGNORECASE) for p in entry.patterns),
+                    not_patterns=tuple(re.compile(p, re.IGNORECASE) for p in entry.not_patterns),
+                    probes=probes,
+                    probe_words=tuple(_words(p) for p in probes),
+                    descriptions=tuple(descriptions),
+                    vocabulary=frozenset(w for words, _, _ in descriptions for w in words).union(
+                        content_words(" ".join([entry.solution, *entry.steps]))
+                    ),
+                )
             )
-        )
-    return tuple(out)
+        self._compiled = tuple(compiled)
+        self._by_id = {item.entry.id: item for item in compiled}
+        total = max(1, len(compiled))
+        df: dict[str, int] = {}
+        for item in compiled:
+            for word in item.vocabulary:
+                df[word] = df.get(word, 0) + 1
+        self._idf = {word: math.log(total / n) + 0.1 for word, n in df.items()}
+        raw_vocabulary: set[str] = set()
+        for entry in self.entries:
+            for text in (entry.title, entry.cause, entry.solution, *entry.steps, *entry.examples, *entry.patterns):
+                raw_vocabulary.update(w for w in raw_words(text) if len(w) >= 4)
+        self._raw_vocabulary = sorted(raw_vocabulary)
+        self._long_names = sorted(n for n in self._names if len(n) >= 12)
+        self._typo_cache: dict[str, list[str]] = {}
+        self._all_codes = {c for item in compiled for c in item.entry.codes}
 
+    # ----------------------------------------------------------------------------------------------- reading
 
-def _fuzzy(item: _Compiled, fuzzy_text: str, text_words: frozenset[str]) -> float:
-    """Best partial similarity with the entry's examples; probes sharing too few words are skipped (speed only:
-    their similarity would stay under :data:`FUZZY_FLOOR` anyway)."""
-    best = 0.0
-    for probe, words in zip(item.probes, item.probe_words, strict=True):
-        if words and text_words:
-            shared = len(words & text_words) / min(len(words), len(text_words))
-            if shared < FUZZY_MIN_SHARED_WORDS:
+    def _stems(self, raw: str) -> tuple[list[str], int]:
+        """The catalogue stems a raw word stands for (read as the catalogue word it is a typo of, if it is one), and
+        how many of its stems are unknown to the catalogue."""
+        stems = word_stems(raw)
+        if all(w in self._idf for w in stems):
+            return stems, 0
+        cached = self._typo_cache.get(raw)
+        if cached is None:
+            cached = stems
+            if len(raw) >= 5:
+                best = process.extractOne(raw, self._raw_vocabulary, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+                if best is not None and abs(len(best[0]) - len(raw)) <= 2:
+                    cached = word_stems(best[0])
+            if len(self._typo_cache) < 50_000:
+                self._typo_cache[raw] = cached
+        known = [w for w in cached if w in self._idf]
+        return known, len(cached) - len(known)
+
+    def _names_in(self, text: str) -> tuple[dict[str, float], list[int]]:
+        """Entry id → name weight for the documented names in the text, and the codes written right next to them."""
+        weights: dict[str, float] = {}
+        codes: list[tuple[int, int]] = []
+        for m in _IDENTIFIER_RE.finditer(text):
+            token = m.group(0).rsplit(".", 1)[-1]
+            if len(token) < NAME_MIN_LENGTH and not token[:1].isupper():
                 continue
-        best = max(best, fuzz.partial_ratio(fuzzy_text, probe, score_cutoff=FUZZY_FLOOR))
-    return best
+            compact = _bare(_compact(token))
+            owners = self._names.get(compact)
+            if owners is None and len(compact) >= 12 and self._long_names:
+                best = process.extractOne(compact, self._long_names, scorer=fuzz.ratio, score_cutoff=NAME_TYPO_CUTOFF)
+                owners = self._names.get(best[0]) if best else None
+                compact = best[0] if best else compact
+            if not owners:
+                continue
+            camel = any(c.isupper() for c in token[1:]) or len(compact) >= 12
+            if not camel and len(compact) < 10:
+                continue  # a short, ordinary word ("Conflict") is a name only in Visma's "Name - message" position
+            for owner in owners:
+                weights[owner] = max(weights.get(owner, 0.0), W_NAME / len(owners))
+            after = _NEAR_CODE_AFTER_RE.match(text[m.end() : m.end() + 40].lower())
+            before = _NEAR_CODE_BEFORE_RE.search(text[max(0, m.start() - 20) : m.start()])
+            for near in (after, before):
+                if near and int(near.group(1)) in self._all_codes:
+                    codes.append((m.start(), int(near.group(1))))
+        return weights, [code for _, code in sorted(codes)]
 
+    def _is_foreign(self, light: str, evidence: _Evidence, names: dict[str, float]) -> bool:
+        if names or any(c in self._all_codes for c in evidence.codes) or _OURS_RE.search(light):
+            return False
+        return bool(_FOREIGN_RE.search(light) or _TRACEBACK_RE.search(light))
 
-def _score(item: _Compiled, light: str, fuzzy_text: str, text_words: frozenset[str], evidence: _Evidence) -> float:
-    entry = item.entry
-    score = 0.0
-    if evidence.codes and entry.codes:
-        if evidence.codes[0] in entry.codes:
-            score += W_PRIMARY_CODE
-        elif any(c in entry.codes for c in evidence.codes):
-            score += W_OTHER_CODE
+    def _similarity(
+        self, item: _Compiled, words: frozenset[str], pairs: frozenset[frozenset[str]], informative: float
+    ) -> float:
+        """0..1, like an F-measure: how much of one of the entry's descriptions the text's words cover (recall) and
+        how much of the text the entry's words explain (precision), rarer words counting more. A description of a
+        few common words that happens to occur in unrelated prose explains little of that prose. Recall counts more
+        than precision (a wrapper adds words), and a description whose word pairs the text keeps in order counts
+        fully (``account … does not exist`` is not ``fiscal year does not exist``)."""
+        idf = self._idf
+        recall = 0.0
+        for description, description_pairs, weight in item.descriptions:
+            shared = description & words
+            if len(shared) < SIMILAR_MIN_WORDS:
+                continue
+            info = sum(idf[w] for w in description)
+            if info < SIMILAR_MIN_INFO:
+                continue
+            in_order = len(description_pairs & pairs) / len(description_pairs) if description_pairs else 1.0
+            covered = sum(idf[w] for w in shared) / info
+            recall = max(recall, weight * covered * (1.0 - ORDER_SHARE + ORDER_SHARE * in_order))
+        if recall <= 0.0 or not informative:
+            return 0.0
+        precision = min(1.0, sum(idf[w] for w in words & item.vocabulary) / informative)
+        beta2 = SIMILAR_BETA**2
+        return (1 + beta2) * recall * precision / (beta2 * precision + recall) if precision else 0.0
+
+    def _fuzzy(self, item: _Compiled, fuzzy_text: str, text_words: frozenset[str]) -> float:
+        """Best partial similarity with the entry's examples; probes sharing too few words are skipped (speed only:
+        their similarity would stay under :data:`FUZZY_FLOOR` anyway)."""
+        best = 0.0
+        for probe, words in zip(item.probes, item.probe_words, strict=True):
+            if words and text_words:
+                shared = len(words & text_words) / min(len(words), len(text_words))
+                if shared < FUZZY_MIN_SHARED_WORDS:
+                    continue
+            best = max(best, fuzz.partial_ratio(fuzzy_text, probe, score_cutoff=FUZZY_FLOOR))
+        return best
+
+    # ----------------------------------------------------------------------------------------------- scoring
+
+    def _score(self, item: _Compiled, ctx: dict[str, Any]) -> _Scored:
+        entry = item.entry
+        evidence: _Evidence = ctx["evidence"]
+        structured = 0.0
+        if evidence.codes:
+            if evidence.codes[0] in entry.codes:
+                structured += W_PRIMARY_CODE
+            elif any(c in entry.codes for c in evidence.codes):
+                structured += W_OTHER_CODE
+            elif entry.codes or any(c in self._all_codes for c in evidence.codes):
+                structured += W_CODE_MISMATCH
+        if any(o in entry.oauth_errors for o in evidence.oauth_errors):
+            structured += W_OAUTH
+        if any(s in entry.http_statuses for s in evidence.statuses):
+            structured += W_STATUS
+        light = ctx["light"]
+        expanded = ctx["expanded"]
+        hits = sum(1 for rx in item.patterns if rx.search(light) or (expanded and rx.search(expanded)))
+        patterns = min(W_PATTERN_CAP, W_FIRST_PATTERN + W_MORE_PATTERN * (hits - 1)) if hits else 0.0
+        lexical = 0.0
+        fuzzy_text = ctx["fuzzy_text"]
+        if fuzzy_text:
+            best = self._fuzzy(item, fuzzy_text, ctx["text_words"])
+            if best > FUZZY_FLOOR:
+                length_factor = min(1.0, len(fuzzy_text) / FUZZY_FULL_LENGTH)
+                lexical = W_FUZZY * (best - FUZZY_FLOOR) / (100.0 - FUZZY_FLOOR) * length_factor
+        similar = self._similarity(item, ctx["words"], ctx["pairs"], ctx["informative"])
+        if similar > SIMILAR_FLOOR:
+            lexical = max(lexical, W_SIMILAR * min(1.0, (similar - SIMILAR_FLOOR) / (1.0 - SIMILAR_FLOOR)))
+        # patterns and similarity often see the same words: the stronger counts whole, the other half
+        words = max(patterns, lexical) + OVERLAP_SHARE * min(patterns, lexical) + ctx["names"].get(entry.id, 0.0)
+        if any(rx.search(light) for rx in item.not_patterns):
+            words += W_NOT_PATTERN
+        total = structured + words + (W_FOREIGN if ctx["foreign"] else 0.0)
+        return _Scored(entry=entry, total=total, words=words)
+
+    def scored(self, text: str) -> tuple[list[_Scored], _Evidence]:
+        """Every entry scored against ``text``, best first (ties by id), with the structured evidence found."""
+        raw = clip(text or "")
+        light = normalize(raw)
+        evidence = _extract(light)
+        names, near_codes = self._names_in(raw)
+        if near_codes:
+            evidence = _Evidence(_ordered_unique([*evidence.codes, *near_codes]), evidence.oauth_errors,
+                                 evidence.statuses)
+        sequence: list[str] = []
+        unknown: set[str] = set()
+        for word in raw_words(unwrap(raw)[:FUZZY_MAX_TEXT]):
+            stems, missing = self._stems(word)
+            sequence.extend(stems)
+            if missing:
+                unknown.add(word)
+        frozen = frozenset(sequence)
+        expanded = expand_negations(light)
+        fuzzy_text = fuzzy_form(light)[:FUZZY_MAX_TEXT]
+        ctx = {
+            "evidence": evidence,
+            "light": light,
+            "names": names,
+            "fuzzy_text": fuzzy_text,
+            "text_words": _words(fuzzy_text),
+            "words": frozen,
+            "pairs": _pairs(sequence),
+            "informative": sum(self._idf[w] for w in frozen) + UNKNOWN_WORD_WEIGHT * len(unknown),
+            "expanded": expanded if expanded != light else "",
+            "foreign": self._is_foreign(light, evidence, names),
+        }
+        out = [self._score(item, ctx) for item in self._compiled]
+        out.sort(key=lambda s: (-s.total, s.entry.id))
+        return out, evidence
+
+    def ranked(self, text: str) -> list[tuple[float, Entry]]:
+        """(score 0..100, entry) for every entry, best first; ties broken by id."""
+        return [(_clip_score(s.total), s.entry) for s in self.scored(text)[0]]
+
+    def match(self, text: str) -> MatchResult:
+        """The entry that best explains ``text``, or ``id=None`` when no entry reaches :data:`THRESHOLD`."""
+        scored, evidence = self.scored(text)
+        best = scored[0]
+        best_score = _clip_score(best.total)
+        chosen = best.entry if best_score >= THRESHOLD else None
+        rest = scored[1:] if chosen else scored
+        alternatives = [
+            {"id": s.entry.id, "title": s.entry.title, "score": _clip_score(s.total)}
+            for s in rest
+            if _clip_score(s.total) >= ALTERNATIVE_MIN
+        ][:MAX_ALTERNATIVES]
+        if chosen is None:
+            near = rest[0] if rest and _clip_score(rest[0].total) >= ALTERNATIVE_MIN else None
+            runner_up = _brief(near) if near else None
+            return MatchResult(None, None, None, None, 0.0, alternatives, None, "none", runner_up, None)
+        second = scored[1] if len(scored) > 1 else None
+        partner, note = self._disagreement(scored, evidence)
+        gap = best.total - second.total if second else math.inf
+        if partner is not None:
+            confidence = "low"
+        elif gap < MEDIUM_GAP:
+            confidence = "low"
+            note = f"'{second.entry.title}' scores almost as well; read both."
+        elif best_score >= HIGH_SCORE and gap >= HIGH_GAP:
+            confidence = "high"
         else:
-            score += W_CODE_MISMATCH
-    if any(o in entry.oauth_errors for o in evidence.oauth_errors):
-        score += W_OAUTH
-    if any(s in entry.http_statuses for s in evidence.statuses):
-        score += W_STATUS
-    hits = sum(1 for rx in item.patterns if rx.search(light))
-    if hits:
-        score += min(W_PATTERN_CAP, W_FIRST_PATTERN + W_MORE_PATTERN * (hits - 1))
-    if any(rx.search(light) for rx in item.not_patterns):
-        score += W_NOT_PATTERN
-    if fuzzy_text:
-        best = _fuzzy(item, fuzzy_text, text_words)
-        if best > FUZZY_FLOOR:
-            length_factor = min(1.0, len(fuzzy_text) / FUZZY_FULL_LENGTH)
-            score += W_FUZZY * (best - FUZZY_FLOOR) / (100.0 - FUZZY_FLOOR) * length_factor
-    return round(max(0.0, min(100.0, score)), 1)
-
-
-def _ranked(text: str, extra: _Evidence | None = None) -> list[tuple[float, Entry]]:
-    light = normalize(clip(text or ""))
-    evidence = _extract(light)
-    if extra is not None:
-        evidence = _Evidence(
-            codes=_ordered_unique(list(extra.codes) + list(evidence.codes)),
-            oauth_errors=_ordered_unique(list(extra.oauth_errors) + list(evidence.oauth_errors)),
-            statuses=_ordered_unique(list(extra.statuses) + list(evidence.statuses)),
+            confidence = "medium"
+        runner = partner or (second if second and gap <= CLOSE_GAP and _clip_score(second.total) >= ALTERNATIVE_MIN
+                             else None)
+        return MatchResult(
+            chosen.id, chosen.title, chosen.cause, chosen.solution, best_score, alternatives, chosen, confidence,
+            _brief(runner) if runner else None, note,
         )
-    fuzzy_text = fuzzy_form(light)[:FUZZY_MAX_TEXT]
-    text_words = _words(fuzzy_text)
-    scored = [(_score(item, light, fuzzy_text, text_words, evidence), item.entry) for item in _compiled()]
-    scored.sort(key=lambda pair: (-pair[0], pair[1].id))
-    return scored
+
+    def _disagreement(self, scored: list[_Scored], evidence: _Evidence) -> tuple[_Scored | None, str | None]:
+        """When the text's Visma code belongs to one entry and its words plainly describe another, the other one of
+        the two (the best is one of them) and a sentence saying so; else ``(None, None)``."""
+        if not evidence.codes:
+            return None, None
+        code = evidence.codes[0]
+        by_code = [s for s in scored if code in s.entry.codes]
+        if not by_code:
+            return None, None
+        code_best = by_code[0]
+        words_best = max(scored, key=lambda s: (s.words, -scored.index(s)))
+        code_words = max(s.words for s in by_code)
+        if code in words_best.entry.codes or words_best.words < THRESHOLD or words_best.words < code_words + MEDIUM_GAP:
+            return None, None
+        best = scored[0]
+        partner = words_best if best is code_best else code_best
+        if best is not code_best and best is not words_best:
+            partner = code_best
+        note = (
+            f"Visma's ErrorCode {code} belongs to '{code_best.entry.title}', but the message's words describe "
+            f"'{words_best.entry.title}'. Read both."
+        )
+        return partner, note
+
+
+def _clip_score(total: float) -> float:
+    return round(max(0.0, min(100.0, total)), 1)
+
+
+def _brief(scored: _Scored) -> dict[str, Any]:
+    return {"id": scored.entry.id, "title": scored.entry.title, "score": _clip_score(scored.total)}
+
+
+# --------------------------------------------------------------------------------------------------- module API
+
+
+@lru_cache(maxsize=1)
+def default_matcher() -> Matcher:
+    """The matcher over the shipped catalogue (built once per process)."""
+    return Matcher(entries())
+
+
+def _ranked(text: str) -> list[tuple[float, Entry]]:
+    return default_matcher().ranked(text)
 
 
 def match(text: str) -> MatchResult:
     """The entry that best explains ``text``, or ``id=None`` when no entry reaches :data:`THRESHOLD`.
 
     ``score`` is the chosen entry's score (0.0 when none is chosen); ``alternatives`` lists up to three other entries
-    that scored at least :data:`ALTERNATIVE_MIN`, best first, as ``{"id", "title", "score"}``.
+    that scored at least :data:`ALTERNATIVE_MIN`, best first, as ``{"id", "title", "score"}``; ``confidence`` is one
+    of :data:`CONFIDENCE`; ``runner_up`` is the close second (or, when the code and the words disagree, the other of
+    the two), or ``None``.
     """
-    ranked = _ranked(text)
-    best_score, best = ranked[0]
-    chosen = best if best_score >= THRESHOLD else None
-    rest = ranked[1:] if chosen else ranked
-    alternatives = [{"id": e.id, "title": e.title, "score": s} for s, e in rest if s >= ALTERNATIVE_MIN][
-        :MAX_ALTERNATIVES
-    ]
-    if chosen is None:
-        return MatchResult(None, None, None, None, 0.0, alternatives, None)
-    return MatchResult(chosen.id, chosen.title, chosen.cause, chosen.solution, best_score, alternatives, chosen)
-
+    return default_matcher().match(text)
 
 
 def pattern_hit(entry: Entry, light: str) -> bool:
     """Whether one of the entry's patterns occurs in the normalised text and none of its not_patterns does."""
-    item = _compiled_by_id()[entry.id]
+    item = default_matcher()._by_id[entry.id]
     return any(rx.search(light) for rx in item.patterns) and not any(rx.search(light) for rx in item.not_patterns)
-
-
-@lru_cache(maxsize=1)
-def _compiled_by_id() -> dict[str, _Compiled]:
-    return {item.entry.id: item for item in _compiled()}
