@@ -87,6 +87,8 @@ W_NAME = 45.0  # a documented name only this entry has; shared names count W_NAM
 W_FUZZY = 45.0
 W_SIMILAR = 60.0
 W_FOREIGN = -100.0
+W_DEFAULT = 30.0  # the entry the catalogue names as the answer for this status or transport failure
+W_DEFAULT_CODE = 8.0  # … for a code several entries share: a tie-breaker when the words do not say which
 OVERLAP_SHARE = 0.5
 UNKNOWN_WORD_WEIGHT = 2.0  # how much a word the catalogue never uses counts as unexplained text
 SIMILAR_BETA = 2.0  # recall counts this many times more than precision in the word similarity
@@ -149,14 +151,15 @@ class MatchResult:
 _CODE_RES = (
     re.compile(r"\berrorcode\"?\s*[:=]\s*\"?(\d{3,5})\b"),
     re.compile(r"\b(?:error[\s_-]?code|fout[\s-]?code|foutcode|visma[\s-]?code)\s*[\"']?\s*[:=#]?\s*[\"']?(\d{4})\b"),
-    re.compile(r"\b(?:visma|eaccounting)(?: api)? error\s*#?\s*(\d{4})\b"),
+    re.compile(r"\b(?:visma |eaccounting )?(?:api )?error\s*#?\s*(\d{4})\b"),
+    re.compile(r"^\s*(\d{4})\s+-\s+[a-z]"),  # a line of Visma's error table: "4026 - This error is thrown…"
 )
 _STATUS_RES = (
     re.compile(r"\bhttp(?:/\d(?:\.\d)?)?\s*[:=]?\s*([1-5]\d\d)\b"),
     re.compile(r"\bstatus(?:[\s_-]?code)?\"?\s*[:=]?\s*\"?([1-5]\d\d)\b"),
     re.compile(
         r"\b([45]\d\d)\s+(?:unauthorized|forbidden|too many requests|internal server error|service unavailable|"
-        r"bad gateway|gateway time-?out|bad request|not found|conflict)\b"
+        r"bad gateway|gateway time-?out|bad request|not found|conflict|client error|server error)\b"
     ),
 )
 _OAUTH_ERRORS = (
@@ -192,11 +195,35 @@ _FOREIGN_RE = re.compile(
     r"sqlalchemy|sqlite3?|django|celery|kafka|rabbitmq|elasticsearch|smtplib|smtp|imap|ldap|java|javascript|node)\b"
 )
 _TRACEBACK_RE = re.compile(r"traceback \(most recent call last\)")
+_VISMA_RE = re.compile(r"visma|eaccounting|spiris|developererrormessage")
 _OURS_RE = re.compile(
-    r"visma|eaccounting|spiris|developererrormessage|errorcode|\bvoucher|fiscal ?year|boekjaar|\bpayroll|"
-    r"\bjournal|\bledger|grootboek|core[./](?:visma|export|accounts|payroll|troubleshooting)|\bhttpx\b|"
-    r"authori[sz]|oauth|invalid_grant|\btoken\b"
+    r"\bvoucher|fiscal ?year|boekjaar|\bpayroll|\bjournal|\bledger|grootboek|"
+    r"core[./](?:visma|export|accounts|payroll|troubleshooting)|\bhttpx\b|authori[sz]|oauth|invalid_grant|\btoken\b"
 )
+_HOST_RE = re.compile(
+    r"(?<![@\w.-])((?:[a-z0-9-]+\.)+(?:com|net|org|io|tv|in|co|de|nl|se|dev|app|cloud|ai|me|info|biz|uk|eu|us|fr|"
+    r"be|no|dk|fi))\b(?![.-]\w)"
+)
+_OUR_HOST_RE = re.compile(r"visma|spiris|localhost|example|mozilla\.org|python\.org|readthedocs|w3\.org")
+_PACKAGE_RE = re.compile(r"\b([a-z][a-z0-9_]+)\.(?:exceptions?|errors?)\b")
+_OUR_PACKAGES = frozenset({
+    "core", "visma", "httpx", "httpcore", "requests", "urllib3", "authlib", "oauthlib", "http", "aiohttp", "builtins",
+    "ssl", "socket", "json", "asyncio", "concurrent", "integration", "eaccounting", "spiris", "client", "api",
+})  # fmt: skip
+# JSON error bodies in shapes Visma never sends: {"error": {...}} (Google, Microsoft, Stripe…), Intuit's "fault",
+# Spring's {"timestamp", "status", "error", "path"}; and an "ErrorCode" that is not four digits (Visma's all are).
+_FOREIGN_SHAPE_RE = re.compile(
+    r"[\"']error[\"']\s*:\s*\{|[\"']fault[\"']\s*:\s*\{|[\"']timestamp[\"']\s*:.{0,80}[\"']path[\"']\s*:|"
+    r"\berrorcode\"?\s*[:=]\s*\"?(?:\d{1,3}|\d{5,})\b"
+)
+# A failure of the HTTP call itself (no answer): the client library's own words.
+_TRANSPORT_RE = re.compile(
+    r"\b(?:connecterror|connecttimeout|readtimeout|writetimeout|pooltimeout|remoteprotocolerror|timeoutexception|"
+    r"connectionerror|sslerror|maxretryerror|newconnectionerror|proxyerror|enotfound|econnrefused|econnreset|"
+    r"etimedout|eai_again|getaddrinfo|certificate verify failed|max retries exceeded|"
+    r"failed to establish a new connection|fetch failed|socket hang up|network ?error)\b"
+)
+_STATUS_ALONE = frozenset({429, 502, 503, 504})  # statuses that mean one thing whoever sends them
 
 
 @dataclass(frozen=True)
@@ -425,7 +452,10 @@ class Matcher:
         cached = self._typo_cache.get(raw)
         if cached is None:
             cached = stems
-            if len(raw) >= 5:
+            compound = self._split_compound(raw)
+            if compound:
+                cached = compound
+            elif len(raw) >= 5:
                 best = process.extractOne(raw, self._raw_vocabulary, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
                 if best is not None and abs(len(best[0]) - len(raw)) <= 2:
                     cached = word_stems(best[0])
@@ -433,6 +463,16 @@ class Matcher:
                 self._typo_cache[raw] = cached
         known = [w for w in cached if w in self._idf]
         return known, len(cached) - len(known)
+
+    def _split_compound(self, raw: str) -> list[str] | None:
+        """``fiscalyear`` → ``fiscal``, ``year``: a word the catalogue does not know made of two words it does."""
+        if len(raw) < 8:
+            return None
+        for cut in range(3, len(raw) - 2):
+            left, right = word_stems(raw[:cut]), word_stems(raw[cut:])
+            if left and right and all(w in self._idf for w in left + right):
+                return left + right
+        return None
 
     def _names_in(self, text: str) -> tuple[dict[str, float], list[int]]:
         """Entry id → name weight for the documented names in the text, and the codes written right next to them."""
@@ -463,9 +503,17 @@ class Matcher:
         return weights, [code for _, code in sorted(codes)]
 
     def _is_foreign(self, light: str, evidence: _Evidence, names: dict[str, float]) -> bool:
-        if names or any(c in self._all_codes for c in evidence.codes) or _OURS_RE.search(light):
+        """Someone else's error: another vendor, host or package named, or a JSON shape Visma never sends, and
+        nothing of Visma in the text; or a traceback with nothing of Visma or this product in it."""
+        if _VISMA_RE.search(light) or any(c in self._all_codes for c in evidence.codes if c >= 1000):
             return False
-        return bool(_FOREIGN_RE.search(light) or _TRACEBACK_RE.search(light))
+        if _FOREIGN_RE.search(light) or _FOREIGN_SHAPE_RE.search(light):
+            return True
+        if any(not _OUR_HOST_RE.search(host) for host in _HOST_RE.findall(light)):
+            return True
+        if any(package not in _OUR_PACKAGES for package in _PACKAGE_RE.findall(light)):
+            return True
+        return bool(_TRACEBACK_RE.search(light)) and not names and not _OURS_RE.search(light)
 
     def _similarity(
         self, item: _Compiled, words: frozenset[str], pairs: frozenset[frozenset[str]], informative: float
@@ -522,6 +570,8 @@ class Matcher:
             structured += W_OAUTH
         if any(s in entry.http_statuses for s in evidence.statuses):
             structured += W_STATUS
+        for key in ctx["defaults"] & set(entry.default_for):
+            structured += W_DEFAULT_CODE if key.startswith("code:") else W_DEFAULT
         light = ctx["light"]
         expanded = ctx["expanded"]
         hits = sum(1 for rx in item.patterns if rx.search(light) or (expanded and rx.search(expanded)))
@@ -573,6 +623,7 @@ class Matcher:
             "informative": sum(self._idf[w] for w in frozen) + UNKNOWN_WORD_WEIGHT * len(unknown),
             "expanded": expanded if expanded != light else "",
             "foreign": self._is_foreign(light, evidence, names),
+            "defaults": _default_evidence(light, evidence),
         }
         out = [self._score(item, ctx) for item in self._compiled]
         out.sort(key=lambda s: (-s.total, s.entry.id))
@@ -640,6 +691,24 @@ class Matcher:
             f"'{words_best.entry.title}'. Read both."
         )
         return partner, note
+
+
+def _default_evidence(light: str, evidence: _Evidence) -> set[str]:
+    """The ``default_for`` keys the text's structured evidence names: its Visma code (the entry the catalogue says
+    answers that code when the words do not say which), an HTTP status when the text is Visma's or the status means
+    one thing from anyone (429, 502-504), and ``transport`` when the HTTP call itself failed."""
+    keys: set[str] = set()
+    if evidence.codes:
+        code = evidence.codes[0]
+        keys.add(f"code:{code}")
+        keys.update(f"code:{code}@{status}" for status in evidence.statuses)
+    visma = bool(_VISMA_RE.search(light))
+    for status in evidence.statuses:
+        if status >= 400 and (visma or status in _STATUS_ALONE):
+            keys.update({f"status:{status}", f"status:{status // 100}xx"})
+    if _TRANSPORT_RE.search(light):
+        keys.add("transport")
+    return keys
 
 
 def _clip_score(total: float) -> float:

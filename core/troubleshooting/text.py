@@ -150,7 +150,9 @@ _STOP_WORDS_TEXT = """
     do does did done has have had having i you we they he she our your their my me us them can could should would will
     shall may might must please try again also just only any some each every one more most other same very yet still
     de het een en van voor op in is zijn was werd wordt te met aan bij uit of om dat die dit deze er niet
-    geen"""
+    geen
+    error errors thrown throw throws occur occurs occurred happen happens happened exception issue problem get got
+    getting receive received return returns returned response message see eg"""
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 _NEGATIONS = {
     "not": "not", "no": "not", "never": "not", "cannot": "not", "can't": "not", "isn't": "not", "doesn't": "not",
