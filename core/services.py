@@ -110,6 +110,7 @@ from core.troubleshooting.catalogue import Entry as Entry
 from core.troubleshooting.catalogue import catalogue as catalogue
 from core.troubleshooting.catalogue import find_entry as find_entry
 from core.troubleshooting.classify import entry_for as entry_for
+from core.troubleshooting.matcher import MATCH_CONFIDENCE as MATCH_CONFIDENCE
 from core.troubleshooting.matcher import MatchResult as MatchResult
 from core.troubleshooting.matcher import match as match
 from core.troubleshooting.search import search as search
