@@ -72,6 +72,7 @@ CONFIDENCE = {
     "none": "no entry is close enough to name",
 }
 """What each ``MatchResult.confidence`` means (shown by the CLI's help and the Troubleshooting page)."""
+MATCH_CONFIDENCE = CONFIDENCE  # the name ``core.services`` exports it under
 
 # Weights of the evidence (see module docstring). Codes in a JSON body count more than words.
 W_PRIMARY_CODE = 55.0
