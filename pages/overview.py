@@ -100,56 +100,52 @@ if unconfirmed:
                "may not be booked. Each is checked in Visma by its marker as soon as Visma answers, never posted "
                "twice; *Check in Visma now* on Journal Export checks one at once.", icon=":material/help:")
 
-left, right = st.columns(2)
-
 # ------------------------------------------------------------------------------------------- accounts needing action
 
-with left:
-    st.subheader("Accounts needing action")
-    if accounts_by_status:
-        st.caption(" · ".join(f"{account_status_label(s)}: **{n}**" for s, n in sorted(accounts_by_status.items())))
-    if not accounts_by_status:
-        st.info("No Visma account yet: create one and authorize it on **Accounts**.", icon=":material/key:")
-        st.page_link(ACCOUNTS_PAGE, label="Go to Accounts", icon=":material/arrow_forward:")
-    elif not needing_action:
-        st.success("Every account is authorized.", icon=":material/task_alt:")
-    else:
-        frame = pd.DataFrame(
-            [
-                {
-                    "account": a.get("name"),
-                    "status": account_status_label(a.get("status", "")),
-                    "why": why(a),
-                    "companies": depending(a),
-                }
-                for a in needing_action
-            ]
-        )
-        st.dataframe(frame, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(frame)),
-                     column_order=("account", "why", "status", "companies"),  # the reason before it scrolls away
-                     column_config={"account": "Account", "status": "Status", "why": "Why",
-                                    "companies": "Companies depending on it"})
-        st.page_link(ACCOUNTS_PAGE, label="Authorize on Accounts", icon=":material/key:")
+st.subheader("Accounts needing action")
+if not accounts_by_status:
+    st.info("No Visma account yet: create one and authorize it on **Accounts**.", icon=":material/key:")
+    st.page_link(ACCOUNTS_PAGE, label="Go to Accounts", icon=":material/arrow_forward:")
+elif not needing_action:
+    st.success("Every account is authorized.", icon=":material/task_alt:")
+else:
+    frame = pd.DataFrame(
+        [
+            {
+                "account": a.get("name"),
+                "status": account_status_label(a.get("status", "")),
+                "why": why(a),
+                "companies": depending(a),
+            }
+            for a in needing_action
+        ]
+    )
+    st.dataframe(frame, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(frame)),
+                 column_order=("account", "why", "status", "companies"),
+                 column_config={"account": st.column_config.TextColumn("Account", width="medium"),
+                                "why": st.column_config.TextColumn("Why", width="large"),
+                                "status": st.column_config.TextColumn("Status", width="small"),
+                                "companies": st.column_config.TextColumn("Companies depending on it")})
+    st.page_link(ACCOUNTS_PAGE, label="Authorize on Accounts", icon=":material/key:")
 
 # ------------------------------------------------------------------------------------------ failures by entry
 
-with right:
-    st.subheader("Failed exports by cause")
-    if not failures:
-        st.success("No failed export.", icon=":material/task_alt:")
-    for f in failures[:6]:
-        entry = find_entry(f.get("entry_id"))
-        title = entry.title if entry else (f.get("title") or "Unrecognised error")
-        affected = f.get("companies_affected") or len(f.get("companies") or [])
-        with st.container(border=True):
-            st.markdown(f"**{title}** — {count(int(f.get('count', 0)), 'run', 'runs')}, "
-                        f"{count(int(affected), 'company', 'companies')}")
-            if entry:
-                st.caption(entry.solution)
-                st.page_link(TROUBLESHOOTING_PAGE, label="Explain", icon=":material/help:",
-                             query_params={"entry": entry.id})
-    if len(failures) > 6:
-        st.caption(f"and {len(failures) - 6} more causes — see Troubleshooting › Recent failures.")
+st.subheader("Failed exports by cause")
+if not failures:
+    st.success("No failed export.", icon=":material/task_alt:")
+for f in failures[:6]:
+    entry = find_entry(f.get("entry_id"))
+    title = entry.title if entry else (f.get("title") or "Unrecognised error")
+    affected = f.get("companies_affected") or len(f.get("companies") or [])
+    with st.container(border=True):
+        st.markdown(f"**{title}** — {count(int(f.get('count', 0)), 'run', 'runs')}, "
+                    f"{count(int(affected), 'company', 'companies')}")
+        if entry:
+            st.caption(entry.solution)
+            st.page_link(TROUBLESHOOTING_PAGE, label="Explain", icon=":material/help:",
+                         query_params={"entry": entry.id})
+if len(failures) > 6:
+    st.caption(f"and {len(failures) - 6} more causes — see Troubleshooting › Recent failures.")
 
 # ------------------------------------------------------------------------------------------ re-authorization due
 

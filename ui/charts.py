@@ -51,7 +51,7 @@ def exports_chart(counts: Iterable[Mapping[str, Any]]) -> alt.Chart | None:
         .mark_bar()
         .encode(
             x=alt.X("period:O", title="Period", sort="ascending"),
-            y=alt.Y("sum(count):Q", title="Runs"),
+            y=alt.Y("sum(count):Q", title="Runs", axis=alt.Axis(format="d", tickMinStep=1)),  # runs are whole
             color=alt.Color("outcome:N", title="Outcome", scale=scale, sort=[STATUS_LABELS[s] for s in present]),
             order=alt.Order("order:Q"),
             tooltip=[alt.Tooltip("period:O", title="Period"), alt.Tooltip("outcome:N", title="Outcome"),

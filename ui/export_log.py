@@ -20,8 +20,10 @@ from ui.text import plain
 
 PAGE_SIZE = 1000  # rows drawn at once (the downloads hold every filtered row)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_COLUMNS = ("company", "company_name", "period", "run", "status", "voucher_number", "voucher_date", "total_debit",
-            "sent_at", "sent_by", "attempts")
+_COLUMNS = ("company_name", "period", "run", "status", "voucher_number", "voucher_date", "total_debit", "sent_at",
+            "sent_by", "attempts")
+"""On screen the company is its name (its code is in the company filter, the search and the downloads); on one
+company's page not even that. Widths in pixels so that every column fits the main area of a 1400-pixel window."""
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=32)
@@ -80,7 +82,8 @@ def export_log_panel(rt, *, key: str, company_code: str | None = None) -> None:
     event = st.dataframe(
         shown.style.map(style_for, subset=["status"]), key=table_key, hide_index=True, width="stretch",
         height=min(38 + 35 * len(shown), 460), on_select="rerun", selection_mode="single-row", lazy=False,
-        column_order=_COLUMNS, column_config=_column_config(company_code is None),
+        column_order=_COLUMNS if company_code is None else _COLUMNS[1:],
+        column_config=_column_config(company_code is None),
     )
     _downloads(key, company_code, rows)
     chosen = event.selection.rows if event is not None else []
@@ -130,7 +133,7 @@ def _frame(rows: list[services.ExportLogRow]) -> pd.DataFrame:
         "voucher_number": [r.voucher_number or "" for r in rows],
         "voucher_date": pd.to_datetime([r.voucher_date for r in rows]),
         "total_debit": [float(r.total_debit) for r in rows],
-        "sent_at": sent.tz_convert(None),
+        "sent_at": [t.strftime("%Y-%m-%d %H:%M") if not pd.isna(t) else "" for t in sent],  # no "None" when unsent
         "sent_by": [r.sent_by or "" for r in rows],
         "attempts": [r.attempts for r in rows],
     })
@@ -138,17 +141,16 @@ def _frame(rows: list[services.ExportLogRow]) -> pd.DataFrame:
 
 def _column_config(all_companies: bool) -> dict:
     return {
-        "company": st.column_config.TextColumn("Code", width="small", pinned=True),
-        "company_name": st.column_config.TextColumn("Company", width="medium" if all_companies else "small"),
-        "period": st.column_config.TextColumn("Period", width="small"),
-        "run": st.column_config.NumberColumn("Run", width="small", format="%d"),
-        "status": st.column_config.TextColumn("Status", width="small"),
-        "voucher_number": st.column_config.TextColumn("Voucher", width="small"),
-        "voucher_date": st.column_config.DateColumn("Voucher date", format="YYYY-MM-DD", width="small"),
-        "total_debit": st.column_config.NumberColumn("Total debit", format="euro", width="small"),
-        "sent_at": st.column_config.DatetimeColumn("Sent at (UTC)", format="YYYY-MM-DD HH:mm", width="small"),
-        "sent_by": st.column_config.TextColumn("Sent by", width="small"),
-        "attempts": st.column_config.NumberColumn("Attempts", width="small", format="%d"),
+        "company_name": st.column_config.TextColumn("Company", width=170, pinned=True),
+        "period": st.column_config.TextColumn("Period", width=65),
+        "run": st.column_config.NumberColumn("Run", width=40, format="%d"),
+        "status": st.column_config.TextColumn("Status", width=95),
+        "voucher_number": st.column_config.TextColumn("Voucher", width=70),
+        "voucher_date": st.column_config.DateColumn("Voucher date", format="YYYY-MM-DD", width=95),
+        "total_debit": st.column_config.NumberColumn("Total debit", format="euro", width=100),
+        "sent_at": st.column_config.TextColumn("Sent (UTC)", width=125),
+        "sent_by": st.column_config.TextColumn("Sent by", width=100 if all_companies else 200),
+        "attempts": st.column_config.NumberColumn("Attempts", width=70, format="%d"),
     }
 
 

@@ -3,14 +3,15 @@ summary of the runs not sent."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from core import services
+from core.words import count
 from ui.entries import find_entry
 from ui.feedback import try_service
 from ui.frame import actor, data_changed
 from ui.progress import run_with_progress
+from ui.text import plain
 
 SUMMARY_KEY = "je_bulk_summary"
 
@@ -31,26 +32,16 @@ def _summary(summary: services.ExportSummaryView) -> None:
     groups: dict[str | None, list[services.SendResultView]] = {}
     for r in results:
         groups.setdefault(r.entry_id, []).append(r)
-    rows = []
-    for entry_id, group in sorted(groups.items(), key=lambda g: -len(g[1])):
+    st.markdown("**Runs not sent, by cause**")
+    for entry_id, group in sorted(groups.items(), key=lambda g: -len(g[1])):  # cards: a cause and its fix wrap
         entry = find_entry(entry_id)
         companies = sorted({r.company or "" for r in group})
-        rows.append({
-            "cause": entry.title if entry else (group[0].message or "Unrecognised error"),
-            "runs": len(group),
-            "companies": ", ".join(companies[:6]) + (f" and {len(companies) - 6} more" if len(companies) > 6 else ""),
-            "solution": entry.solution if entry else group[0].message,
-        })
-    st.markdown("**Runs not sent, by cause**")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={"cause": st.column_config.TextColumn("Cause", width="medium"),
-                                "runs": st.column_config.NumberColumn("Runs", width="small"),
-                                "companies": st.column_config.TextColumn("Companies", width="medium"),
-                                "solution": st.column_config.TextColumn("What to do", width="large")})
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+        shown = ", ".join(companies[:6]) + (f" and {len(companies) - 6} more" if len(companies) > 6 else "")
+        with st.container(border=True):
+            title = entry.title if entry else plain(group[0].message or "Unrecognised error")
+            st.markdown(f"**{title}** — {count(len(group), 'run')} · {plain(shown)}")
+            if entry:
+                st.caption(entry.solution)
 
 
 @st.fragment
@@ -84,7 +75,7 @@ def _send_pending(rt, companies, company, counts: dict[str, int]) -> None:
         format_func=lambda c: f"{names[c].name} ({c}) · {counts[c]} waiting",
     )
     total = sum(counts[c] for c in chosen)
-    if not st.button(f"Send {_plural(total, 'run')} waiting", type="primary", icon=":material/send:",
+    if not st.button(f"Send {count(total, 'run')} waiting", type="primary", icon=":material/send:",
                      key="je_bulk_send", disabled=not chosen):
         return
     _finish(_send(rt, total, lambda progress: services.send_pending(
@@ -99,7 +90,7 @@ def _retry_by_cause(rt) -> None:
         entry = find_entry(None if cause == services.NO_ENTRY else cause)
         with st.container(border=True):
             left, right = st.columns([4, 1.4], vertical_alignment="center")
-            left.markdown(f"**{entry.title if entry else 'Unrecognised error'}** — {_plural(n, 'run')}")
+            left.markdown(f"**{entry.title if entry else 'Unrecognised error'}** — {count(n, 'run')}")
             if entry:
                 left.caption(entry.solution)
             if right.button(f"Retry all {n}", key=f"je_retry_{cause}", icon=":material/replay:",

@@ -45,13 +45,14 @@ def runs_tab(rt, company: services.CompanyView) -> None:
         # what a payroll user scans first (run, status, amount) stays visible; the long texts come last
         column_order=("run", "processed", "status", "total", "attempts", "problem", "solution"),
         column_config={
-            "run": st.column_config.TextColumn("Run", pinned=True),
-            "processed": st.column_config.DatetimeColumn("Processed", format="YYYY-MM-DD", width="small"),
-            "status": st.column_config.TextColumn("Export", width="small"),
-            "problem": st.column_config.TextColumn("Problem", width="medium"),
-            "solution": st.column_config.TextColumn("What to do", width="large"),
-            "attempts": st.column_config.NumberColumn("Attempts", width="small"),
-            "total": st.column_config.NumberColumn("Total", format="euro", width="small"),
+            # pixel widths: the whole table fits the main area of a 1400-pixel window; "What to do" takes the rest
+            "run": st.column_config.TextColumn("Run", pinned=True, width=100),
+            "processed": st.column_config.DatetimeColumn("Processed", format="YYYY-MM-DD", width=90),
+            "status": st.column_config.TextColumn("Export", width=100),
+            "total": st.column_config.NumberColumn("Total", format="euro", width=95),
+            "attempts": st.column_config.NumberColumn("Attempts", width=70),
+            "problem": st.column_config.TextColumn("Problem", width=290),
+            "solution": st.column_config.TextColumn("What to do"),
         },
     )
     rows = event.selection.rows if event is not None else []
