@@ -1,8 +1,8 @@
 """``errors`` commands: match a pasted error text to its troubleshooting entry, list the catalogue.
 
 Support staff and scripts use these without the dashboard. ``match`` exits 0 whether or not an entry fits — "no
-known error" is an answer, not a failure; scripts read ``"id": null`` from ``--json``. Exit code 2 only for usage
-errors (typer's own).
+known error" is an answer, not a failure; scripts read ``"id": null`` from ``--json``, and ``"confidence"`` /
+``"runner_up"`` to know when a person should read two entries. Exit code 2 only for usage errors (typer's own).
 """
 
 from __future__ import annotations
@@ -48,11 +48,19 @@ def _paragraph(label: str, text: str) -> str:
 
 def _human_match(result: MatchResult) -> str:
     lines: list[str] = []
+    runner = result.runner_up
     if result.entry is None:
         lines.append("No known error matches this text.")
+        if runner:
+            lines.append(f"Closest entry, not close enough to name: {runner['title']}  [{runner['id']}]  "
+                         f"score {runner['score']:.1f}")
     else:
         entry = result.entry
-        lines.append(f"{entry.title}  [{entry.id}]  score {result.score:.1f}")
+        lines.append(f"{entry.title}  [{entry.id}]  score {result.score:.1f}  confidence {result.confidence}")
+        if result.confidence == "low":
+            lines.append(f"Not sure: {result.note or services.MATCH_CONFIDENCE['low']}")
+        if runner:
+            lines.append(f"Runner-up: {runner['title']}  [{runner['id']}]  score {runner['score']:.1f}")
         lines.append(f"Fix in: {entry.fix_in.replace('_', ' ')}   severity: {entry.severity}")
         lines.append("")
         lines.append(_paragraph("Cause", entry.cause))
@@ -74,7 +82,9 @@ def match_command(
     as_json: bool = typer.Option(
         False,
         "--json",
-        help='Print {"id", "title", "cause", "solution", "score", "alternatives"}; "id" is null when no entry fits.',
+        help='Print {"id", "title", "cause", "solution", "score", "alternatives", "confidence", "runner_up"}; "id" is '
+        'null when no entry fits; confidence is high, medium, low or none; runner_up is {"id", "title", "score"} of '
+        "a close second (or of the entry the Visma code points to when the words say otherwise), else null.",
     ),
 ) -> None:
     """Find the troubleshooting entry for an error text (Visma body, log line, e-mail; Dutch or English).
@@ -85,7 +95,7 @@ def match_command(
         text = sys.stdin.read()
     result = services.match(text)
     if as_json:
-        _dump(result.to_dict())
+        _dump(result.to_report())
     else:
         typer.echo(_human_match(result))
 

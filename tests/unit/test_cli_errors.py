@@ -21,7 +21,7 @@ def test_match_json_prints_the_contract():
     result = runner.invoke(errors_app, ["match", API_MODULE_BODY, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert list(data) == ["id", "title", "cause", "solution", "score", "alternatives"]
+    assert list(data) == ["id", "title", "cause", "solution", "score", "alternatives", "confidence", "runner_up"]
     assert data["id"] == "api-module-inactive"
     assert data["cause"] == (
         "A possible cause is the selection of a default company in eAccounting. This setting is not allowed within "
@@ -30,6 +30,32 @@ def test_match_json_prints_the_contract():
     assert data["solution"] == "Deselect the setting 'default company'."
     assert 40 <= data["score"] <= 100
     assert all(set(a) == {"id", "title", "score"} for a in data["alternatives"])
+    assert data["confidence"] in {"high", "medium", "low"}
+    assert data["runner_up"] is None or set(data["runner_up"]) == {"id", "title", "score"}
+
+
+CODE_SAYS_PERIOD_WORDS_SAY_YEAR = (
+    '{"ErrorCode":4026,"DeveloperErrorMessage":"VoucherDateIsInLockedYearException - The voucher date 2026-12-31 is '
+    'in a fiscal year that is locked for accounting.","ErrorId":"0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9","Errors":[]}'
+)
+
+
+def test_match_json_says_how_sure_and_names_the_runner_up_when_code_and_words_disagree():
+    result = runner.invoke(errors_app, ["match", CODE_SAYS_PERIOD_WORDS_SAY_YEAR, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["confidence"] == "low"
+    assert {data["id"], data["runner_up"]["id"]} == {"year-locked", "period-locked"}
+    assert data["runner_up"]["title"] and 0 <= data["runner_up"]["score"] <= 100
+
+
+def test_match_human_output_shows_confidence_and_runner_up():
+    out = runner.invoke(errors_app, ["match", CODE_SAYS_PERIOD_WORDS_SAY_YEAR]).output
+    assert "confidence low" in out
+    assert "Not sure:" in out and "4026" in out
+    assert "Runner-up:" in out
+    sure = runner.invoke(errors_app, ["match", API_MODULE_BODY]).output
+    assert "confidence high" in sure and "Not sure:" not in sure
 
 
 def test_match_without_a_known_error_exits_zero_with_null_id():
@@ -37,6 +63,7 @@ def test_match_without_a_known_error_exits_zero_with_null_id():
     assert result.exit_code == 0
     data = json.loads(result.output)
     assert data["id"] is None and data["title"] is None and data["score"] == 0.0
+    assert data["confidence"] == "none" and data["runner_up"] is None
 
 
 def test_match_reads_stdin_for_dash():
