@@ -20,7 +20,7 @@ CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
 FIX_IN = ("visma_portal", "dashboard", "payroll_system")
 SEVERITIES = ("error", "warning", "info")
 LANGUAGES = ("en", "nl")
-SOURCES = ("article", "visma", "dashboard", "authlib")
+SOURCES = ("article", "visma", "dashboard", "authlib", "httpx")
 MIN_ENTRIES = 30
 # What an entry may be the default answer for: an OAuth error, a Visma code (at an HTTP status), an HTTP status or
 # class (5xx), or a transport failure (no answer at all).

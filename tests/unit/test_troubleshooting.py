@@ -437,7 +437,7 @@ UNRELATED = [
     '  File "pandas/core/frame.py", line 4102, in __getitem__\n    indexer = self.columns.get_loc(key)\nKeyError: '
     "'amount'",
     "Meeting moved to Thursday 14:00, room 2.13. Please bring the Q3 figures.",
-    '{"ErrorCode":4031,"DeveloperErrorMessage":"CustomerInvoiceMissingOrderArticles - The invoice has no rows."}',
+    '{"ErrorCode":4036,"DeveloperErrorMessage":"GiftCardBalanceTooLow - The gift card has no balance left."}',
     "HTTP 403",
 ]
 
