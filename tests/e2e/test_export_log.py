@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime
 from decimal import Decimal
 
 import httpx
@@ -54,6 +53,7 @@ EXPECTED = [
     ("PLUSSUM", "2026-01", "sent", 1),
 ]
 STATUS_WORDS = {"not_sent": "Not sent", "sent": "Sent", "failed": "Failed"}
+CODE_OF = {name: code for code, (name, _) in COMPANIES.items()}
 COLUMNS = ["company", "company_name", "period", "run", "status", "voucher_number", "voucher_date", "total_debit",
            "sent_at", "sent_by", "attempts"]
 HEADER = (b"EmployeeName;Period;Year;Run;Department;CostCenter;CostUnit;Percentage;GeneralLedgerAccount;"
@@ -180,10 +180,14 @@ def grid_csv(page, frame) -> list[list[str]]:
 
 
 def on_screen(page, scope: str) -> list[dict[str, str]]:
-    """The export log's rows as the grid holds them, keyed by the panel's column names."""
+    """The export log's rows as the grid holds them, keyed by the panel's column names (the columns the panel shows,
+    in any order; a row's payroll company code is added from its name when the grid does not show the code)."""
     header, *rows = grid_csv(page, table(page, scope))
-    assert len(header) == len(COLUMNS), header
-    return [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+    assert "company_name" in header and set(header) <= set(COLUMNS), header
+    screen = [dict(zip(header, row, strict=True)) for row in rows]
+    for row in screen:
+        assert row.setdefault("company", CODE_OF[row["company_name"]]) == CODE_OF[row["company_name"]], row
+    return screen
 
 
 def keys(rows: list[dict]) -> list[tuple]:
@@ -224,29 +228,64 @@ def inert_text(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+def as_shown(column: str, value: str) -> object:
+    """A grid cell as the files must hold it: names inert, amounts as numbers, times to the second."""
+    if column == "company_name":
+        return inert_text(value)
+    if column == "total_debit":
+        return Decimal(value)
+    return value
+
+
+def same(column: str, in_file: object, shown: str) -> bool:
+    """A file's cell holds what the grid shows; a time to the second in the file, to the minute (or millisecond)
+    in the grid, both UTC."""
+    if column == "sent_at" and shown:
+        shown = shown.replace("T", " ")[:19]
+        return len(shown) >= 16 and str(in_file)[:len(shown)] == shown
+    return in_file == as_shown(column, shown)
+
+
+def csv_cell(column: str, value: str) -> object:
+    if column == "status":
+        return STATUS_WORDS[value]
+    return Decimal(value) if column == "total_debit" else value
+
+
+def xlsx_cell(column: str, value: object) -> object:
+    if value is None:
+        return ""
+    if column == "status":
+        return STATUS_WORDS[value]
+    if column == "total_debit":
+        return Decimal(str(value))
+    if column == "voucher_date":
+        return value.date().isoformat()
+    if column == "sent_at":
+        return value.isoformat(sep=" ", timespec="seconds")
+    return str(value)
+
+
+def assert_names(rows: list[dict]) -> None:
+    """Every file row names its company by code and by name; a formula name is quoted, never left to run."""
+    for row in rows:
+        name = row["company_name"]
+        assert CODE_OF[name.removeprefix("'")] == row["company"], row
+        if row["company"] in FORMULA_NAMES:
+            assert name == "'" + FORMULA_NAMES[row["company"]], row
+
+
 def assert_csv_is_the_screen(data: bytes, screen: list[dict[str, str]]) -> list[dict[str, str]]:
     assert data.startswith(b"\xef\xbb\xbf"), "CSV without a BOM: Excel would misread accents"
-    header, *rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    header, *lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert header[:len(COLUMNS)] == COLUMNS, header
+    rows = [dict(zip(header, line, strict=True)) for line in lines]
     assert len(rows) == len(screen), (len(rows), len(screen))
-    out = []
-    for line, shown in zip(rows, screen, strict=True):
-        row = dict(zip(header, line, strict=True))
-        assert row["company"] == shown["company"]
-        assert row["company_name"] == inert_text(shown["company_name"])
-        assert row["period"] == shown["period"] and row["run"] == shown["run"]
-        assert STATUS_WORDS[row["status"]] == shown["status"]
-        assert row["voucher_number"] == shown["voucher_number"]
-        assert row["voucher_date"] == shown["voucher_date"]
-        assert Decimal(row["total_debit"]) == Decimal(shown["total_debit"])
-        # the grid holds milliseconds, the file whole seconds (both UTC)
-        assert row["sent_at"] == shown["sent_at"][:19].replace("T", " ")
-        assert row["sent_by"] == shown["sent_by"] and row["attempts"] == shown["attempts"]
-        out.append(row)
-    for row in out:
-        if row["company"] in FORMULA_NAMES:
-            assert row["company_name"] == "'" + FORMULA_NAMES[row["company"]], row
-    return out
+    for row, shown in zip(rows, screen, strict=True):
+        for column, value in shown.items():
+            assert same(column, csv_cell(column, row[column]), value), (column, row[column], shown)
+    assert_names(rows)
+    return rows
 
 
 def assert_xlsx_is_the_screen(data: bytes, screen: list[dict[str, str]]) -> None:
@@ -255,25 +294,19 @@ def assert_xlsx_is_the_screen(data: bytes, screen: list[dict[str, str]]) -> None
     header = [c.value for c in cells[0]]
     assert header[:len(COLUMNS)] == COLUMNS, header
     assert len(cells) - 1 == len(screen)
+    rows = []
     for line, shown in zip(cells[1:], screen, strict=True):
-        row = {name: cell for name, cell in zip(header, line, strict=True)}
-        name = row["company_name"]
-        assert name.data_type == "s", (name.coordinate, name.data_type, name.value)  # text, never a formula ('f')
-        assert not str(name.value).startswith(("=", "+", "-", "@")), name.value
-        assert name.value == inert_text(shown["company_name"])
-        assert row["company"].value == shown["company"] and row["period"].value == shown["period"]
-        assert str(row["run"].value) == shown["run"] and str(row["attempts"].value) == shown["attempts"]
-        assert STATUS_WORDS[row["status"].value] == shown["status"]
-        assert (row["voucher_number"].value or "") == shown["voucher_number"]
-        assert row["voucher_date"].value.date().isoformat() == shown["voucher_date"]
-        assert Decimal(str(row["total_debit"].value)) == Decimal(shown["total_debit"])
-        assert row["total_debit"].number_format == "#,##0.00"
-        sent_at = row["sent_at"].value
-        assert (sent_at.isoformat(sep=" ", timespec="seconds") if isinstance(sent_at, datetime) else "") \
-            == shown["sent_at"][:19].replace("T", " ")
-        assert (row["sent_by"].value or "") == shown["sent_by"]
         for cell in line:
-            assert cell.data_type != "f", (cell.coordinate, cell.value)
+            assert cell.data_type != "f", (cell.coordinate, cell.value)  # no cell is a formula
+        row = dict(zip(header, line, strict=True))
+        name = row["company_name"]
+        assert name.data_type == "s", (name.coordinate, name.data_type, name.value)  # text
+        assert not str(name.value).startswith(("=", "+", "-", "@")), name.value
+        assert row["total_debit"].number_format == "#,##0.00"
+        for column, value in shown.items():
+            assert same(column, xlsx_cell(column, row[column].value), value), (column, row[column].value, shown)
+        rows.append({c: xlsx_cell(c, cell.value) for c, cell in row.items()})
+    assert_names(rows)
 
 
 # ---------------------------------------------------------------------------------------------------- tests
