@@ -53,20 +53,34 @@ def matcher() -> None:
     result = st.session_state.get(MATCH_KEY)
     if result is None:
         return
+    runner = result.runner_up
     if result.id:
-        st.success(f"**Best match:** {result.title}  ·  score {result.score:.0f}/100", icon=":material/check:")
-        entry = find_entry(result.id)
+        headline = f"**Best match:** {result.title}  ·  score {result.score:.0f}/100  ·  {result.confidence} confidence"
+        if result.confidence == "low":
+            st.warning(headline, icon=":material/help:")
+            st.markdown(f"**Not sure:** {plain(result.note or services.MATCH_CONFIDENCE['low'])}")
+        else:
+            st.success(headline, icon=":material/check:")
+        st.caption(f"Confidence {result.confidence}: {services.MATCH_CONFIDENCE[result.confidence]}.")
         with st.container(border=True):
-            entry_details(entry)
+            entry_details(find_entry(result.id))
     else:
         st.info(
             "No known error matches this text. Check that the whole message was pasted; if it is new, attach a "
             "support bundle to a ticket so the catalogue can learn it.",
             icon=":material/help:",
         )
-    if result.alternatives:
+    if runner and (result.confidence == "low" or not result.id):
+        label = "Runner-up" if result.id else "Closest entry, not close enough to name"
+        st.markdown(f"**{label}:** {runner['title']}  ·  score {runner['score']:.0f}/100")
+        with st.expander(f"{label}: {runner['title']} · score {runner['score']:.0f}", expanded=bool(result.id)):
+            entry = find_entry(runner["id"])
+            if entry:
+                entry_details(entry)
+    others = [a for a in result.alternatives if not (runner and a["id"] == runner["id"])]
+    if others:
         st.markdown("**Other possible explanations**")
-        for alt in result.alternatives:
+        for alt in others:
             with st.expander(f"{alt['title']} · score {alt['score']:.0f}"):
                 entry = find_entry(alt["id"])
                 if entry:
