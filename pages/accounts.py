@@ -143,23 +143,24 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     key="accounts_table",
-    # Status, company and dates first (what support checks); the long reason text last, so nothing vital scrolls away.
-    column_order=("logo", "name", "status", "company", "reauthorize_by", "expires", "refreshed", "mapped", "reason"),
+    # What support checks first fits a 1400-pixel window (pixel widths): status and why, company, the deadline, the
+    # last refresh. The mapped companies and the hourly token's expiry come last; times are UTC, said in the label.
+    column_order=("logo", "name", "status", "reason", "company", "reauthorize_by", "refreshed", "mapped", "expires"),
     column_config={
-        "logo": st.column_config.ImageColumn("Visma", width="small", help="Grey: not authorized. Red: authorized."),
-        "name": st.column_config.TextColumn("Account"),
-        "status": st.column_config.TextColumn("Status"),
-        "reason": st.column_config.TextColumn("Why it needs action", width="large"),
-        "company": st.column_config.TextColumn("Visma company"),
-        "mapped": st.column_config.TextColumn("Mapped payroll companies"),
-        "expires": st.column_config.DatetimeColumn("Token expires", format="YYYY-MM-DD HH:mm z",
+        "logo": st.column_config.ImageColumn("Visma", width=55, help="Grey: not authorized. Red: authorized."),
+        "name": st.column_config.TextColumn("Account", width=160),
+        "status": st.column_config.TextColumn("Status", width=110),
+        "reason": st.column_config.TextColumn("Why it needs action", width=190),
+        "company": st.column_config.TextColumn("Visma company", width=160),
+        "mapped": st.column_config.TextColumn("Mapped payroll companies", width=200),
+        "expires": st.column_config.DatetimeColumn("Token expires (UTC)", format="YYYY-MM-DD HH:mm", width=140,
                                                    help="The access token's expiry (an hour; refreshed on its own)."),
         "reauthorize_by": st.column_config.DatetimeColumn(
-            "Re-authorize by", format="YYYY-MM-DD HH:mm z",
+            "Re-authorize by (UTC)", format="YYYY-MM-DD HH:mm", width=125,
             help="When the refresh token of the last authorization is assumed to end (refreshes do not extend it): "
                  "authorize again before then. Empty when the lifetime is unknown (VISMA_REFRESH_TOKEN_LIFETIME_DAYS "
                  "= 0)."),
-        "refreshed": st.column_config.DatetimeColumn("Last refresh", format="YYYY-MM-DD HH:mm z"),
+        "refreshed": st.column_config.DatetimeColumn("Last refresh (UTC)", format="YYYY-MM-DD HH:mm", width=125),
     },
 )
 

@@ -155,12 +155,14 @@ if frame.empty:
 else:
     st.dataframe(
         frame, hide_index=True, width="stretch", lazy=False,
+        # pixel widths: it fits a 1400-pixel window; the long explanation comes last and takes what is left
+        column_order=("company", "state", "faults", "accounts", "customer_sees"),
         column_config={
-            "company": st.column_config.TextColumn("Company", pinned=True),
-            "state": st.column_config.TextColumn("State"),
-            "customer_sees": st.column_config.TextColumn("What the customer sees", width="large"),
-            "faults": st.column_config.TextColumn("Faults"),
-            "accounts": st.column_config.TextColumn("Accounts here"),
+            "company": st.column_config.TextColumn("Company", pinned=True, width=190),
+            "state": st.column_config.TextColumn("State", width=190),
+            "customer_sees": st.column_config.TextColumn("What the customer sees"),
+            "faults": st.column_config.TextColumn("Faults", width=80),
+            "accounts": st.column_config.TextColumn("Accounts here", width=150),
         },
     )
 

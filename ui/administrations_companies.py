@@ -36,14 +36,15 @@ def companies_table(companies: list[services.CompanyView]) -> None:
         key="companies_table",
         column_order=("name", "code", "visma", "account", "failed", "not_sent", "auto"),
         column_config={
-            "code": st.column_config.TextColumn("Code", width="small"),
-            "name": st.column_config.TextColumn("Payroll company", pinned=True),
-            "account": st.column_config.TextColumn("Account"),
-            "visma": st.column_config.TextColumn("Visma company"),
-            "auto": st.column_config.CheckboxColumn("Auto-send", width="small",
+            # pixel widths: the whole table fits the main area of a 1400-pixel window
+            "code": st.column_config.TextColumn("Code", width=135),
+            "name": st.column_config.TextColumn("Payroll company", pinned=True, width=195),
+            "account": st.column_config.TextColumn("Account", width=180),
+            "visma": st.column_config.TextColumn("Visma company", width=180),
+            "auto": st.column_config.CheckboxColumn("Auto-send", width=80,
                                                     help="Runs are sent automatically as soon as they are processed."),
-            "not_sent": st.column_config.NumberColumn("Not sent", width="small"),
-            "failed": st.column_config.NumberColumn("Failed", width="small"),
+            "not_sent": st.column_config.NumberColumn("Not sent", width=70),
+            "failed": st.column_config.NumberColumn("Failed", width=60),
         },
     )
 
