@@ -89,6 +89,7 @@ W_FUZZY = 45.0
 W_SIMILAR = 60.0
 W_FOREIGN = -100.0
 W_DEFAULT = 30.0  # the entry the catalogue names as the answer for this status or transport failure
+W_DEFAULT_VISMA = 15.0  # … more when the failed call was to Visma's own host
 W_DEFAULT_CODE = 8.0  # … for a code several entries share: a tie-breaker when the words do not say which
 OVERLAP_SHARE = 0.5
 UNKNOWN_WORD_WEIGHT = 2.0  # how much a word the catalogue never uses counts as unexplained text
@@ -156,6 +157,7 @@ _CODE_RES = (
     re.compile(r"^\s*(\d{4})\s+-\s+[a-z]"),  # a line of Visma's error table: "4026 - This error is thrown…"
 )
 _STATUS_RES = (
+    re.compile(r"^\s*([45]\d\d)\s+-\s+[a-z]"),  # a web server's error page: "502 - Web server received…"
     re.compile(r"\bhttp(?:/\d(?:\.\d)?)?\s*[:=]?\s*([1-5]\d\d)\b"),
     re.compile(r"\bstatus(?:[\s_-]?code)?\"?\s*[:=]?\s*\"?([1-5]\d\d)\b"),
     re.compile(
@@ -206,7 +208,7 @@ _HOST_RE = re.compile(
     r"be|no|dk|fi))\b(?![.-]\w)"
 )
 _OUR_HOST_RE = re.compile(r"visma|spiris|localhost|example|mozilla\.org|python\.org|readthedocs|w3\.org")
-_PACKAGE_RE = re.compile(r"\b([a-z][a-z0-9_]+)\.(?:exceptions?|errors?)\b")
+_PACKAGE_RE = re.compile(r"(?<![\w.])([a-z][a-z0-9_]*)(?:\.[a-z0-9_]+)*\.(?:exceptions?|errors?)\b")
 _OUR_PACKAGES = frozenset({
     "core", "visma", "httpx", "httpcore", "requests", "urllib3", "authlib", "oauthlib", "http", "aiohttp", "builtins",
     "ssl", "socket", "json", "asyncio", "concurrent", "integration", "eaccounting", "spiris", "client", "api",
@@ -224,6 +226,7 @@ _TRANSPORT_RE = re.compile(
     r"etimedout|eai_again|getaddrinfo|certificate verify failed|max retries exceeded|"
     r"failed to establish a new connection|fetch failed|socket hang up|network ?error)\b"
 )
+_CUT_WORD_RE = re.compile(r"([a-z][a-z0-9]*_[a-z0-9_]{1,30})$")  # a text ending inside a snake_case identifier
 _STATUS_ALONE = frozenset({429, 502, 503, 504})  # statuses that mean one thing whoever sends them
 
 
@@ -441,6 +444,16 @@ class Matcher:
         self._long_names = sorted(n for n in self._names if len(n) >= 12)
         self._typo_cache: dict[str, list[str]] = {}
         self._all_codes = {c for item in compiled for c in item.entry.codes}
+        self._identifiers = sorted(
+            {
+                word
+                for entry in self.entries
+                for pattern in entry.patterns
+                for phrase in literal_phrases(pattern)
+                for word in phrase.split()
+                if "_" in word and len(word) >= 6
+            }
+        )
 
     # ----------------------------------------------------------------------------------------------- reading
 
@@ -464,6 +477,16 @@ class Matcher:
                 self._typo_cache[raw] = cached
         known = [w for w in cached if w in self._idf]
         return known, len(cached) - len(known)
+
+    def _complete_cut_word(self, light: str) -> str:
+        """A text cut short in the middle of an identifier (``…module: api_st``) gets the one catalogue identifier
+        that word is the start of appended, so the patterns that name it still see it."""
+        m = _CUT_WORD_RE.search(light)
+        if not m:
+            return light
+        start = m.group(1)
+        found = [word for word in self._identifiers if word.startswith(start) and word != start]
+        return f"{light} {found[0]}" if len(found) == 1 else light
 
     def _split_compound(self, raw: str) -> list[str] | None:
         """``fiscalyear`` → ``fiscal``, ``year``: a word the catalogue does not know made of two words it does."""
@@ -556,27 +579,31 @@ class Matcher:
 
     # ----------------------------------------------------------------------------------------------- scoring
 
-    def _score(self, item: _Compiled, ctx: dict[str, Any]) -> _Scored:
-        entry = item.entry
+    def _structured(self, entry: Entry, ctx: dict[str, Any]) -> float:
+        """Points from the Visma code, OAuth error, HTTP status and the catalogue's ``default_for``."""
         evidence: _Evidence = ctx["evidence"]
-        structured = 0.0
+        points = 0.0
         if evidence.codes:
             if evidence.codes[0] in entry.codes:
-                structured += W_PRIMARY_CODE
+                points += W_PRIMARY_CODE
             elif any(c in entry.codes for c in evidence.codes):
-                structured += W_OTHER_CODE
+                points += W_OTHER_CODE
             elif entry.codes or any(c in self._all_codes for c in evidence.codes):
-                structured += W_CODE_MISMATCH
+                points += W_CODE_MISMATCH
         if any(o in entry.oauth_errors for o in evidence.oauth_errors):
-            structured += W_OAUTH
+            points += W_OAUTH
         if any(s in entry.http_statuses for s in evidence.statuses):
-            structured += W_STATUS
-        for key in ctx["defaults"] & set(entry.default_for):
-            structured += W_DEFAULT_CODE if key.startswith("code:") else W_DEFAULT
-        light = ctx["light"]
-        expanded = ctx["expanded"]
-        hits = sum(1 for rx in item.patterns if rx.search(light) or (expanded and rx.search(expanded)))
-        patterns = min(W_PATTERN_CAP, W_FIRST_PATTERN + W_MORE_PATTERN * (hits - 1)) if hits else 0.0
+            points += W_STATUS
+        defaults = ctx["defaults"]
+        for key in defaults & set(entry.default_for):
+            points += W_DEFAULT_CODE if key.startswith("code:") else W_DEFAULT
+        if "transport@visma" in defaults and "transport" in entry.default_for:
+            points += W_DEFAULT + W_DEFAULT_VISMA  # the call to Visma's own host failed
+        return points
+
+    def _lexical(self, item: _Compiled, ctx: dict[str, Any]) -> float:
+        """Points from how alike the text and the entry's texts are: partial similarity with the examples, or word
+        similarity with the descriptions, whichever is higher."""
         lexical = 0.0
         fuzzy_text = ctx["fuzzy_text"]
         if fuzzy_text:
@@ -587,17 +614,25 @@ class Matcher:
         similar = self._similarity(item, ctx["words"], ctx["pairs"], ctx["informative"])
         if similar > SIMILAR_FLOOR:
             lexical = max(lexical, W_SIMILAR * min(1.0, (similar - SIMILAR_FLOOR) / (1.0 - SIMILAR_FLOOR)))
+        return lexical
+
+    def _score(self, item: _Compiled, ctx: dict[str, Any]) -> _Scored:
+        entry = item.entry
+        light, expanded = ctx["light"], ctx["expanded"]
+        hits = sum(1 for rx in item.patterns if rx.search(light) or (expanded and rx.search(expanded)))
+        patterns = min(W_PATTERN_CAP, W_FIRST_PATTERN + W_MORE_PATTERN * (hits - 1)) if hits else 0.0
+        lexical = self._lexical(item, ctx)
         # patterns and similarity often see the same words: the stronger counts whole, the other half
         words = max(patterns, lexical) + OVERLAP_SHARE * min(patterns, lexical) + ctx["names"].get(entry.id, 0.0)
         if any(rx.search(light) for rx in item.not_patterns):
             words += W_NOT_PATTERN
-        total = structured + words + (W_FOREIGN if ctx["foreign"] else 0.0)
+        total = self._structured(entry, ctx) + words + (W_FOREIGN if ctx["foreign"] else 0.0)
         return _Scored(entry=entry, total=total, words=words)
 
     def scored(self, text: str) -> tuple[list[_Scored], _Evidence]:
         """Every entry scored against ``text``, best first (ties by id), with the structured evidence found."""
         raw = clip(text or "")
-        light = normalize(raw)
+        light = self._complete_cut_word(normalize(raw))
         evidence = _extract(light)
         names, near_codes = self._names_in(raw)
         if near_codes:
@@ -708,7 +743,7 @@ def _default_evidence(light: str, evidence: _Evidence) -> set[str]:
         if status >= 400 and (visma or status in _STATUS_ALONE):
             keys.update({f"status:{status}", f"status:{status // 100}xx"})
     if _TRANSPORT_RE.search(light):
-        keys.add("transport")
+        keys.add("transport" if not visma else "transport@visma")
     return keys
 
 
