@@ -217,9 +217,19 @@ def _names(raw: dict, where: str) -> tuple[str, ...]:
     if bad:
         raise CatalogueError(f"{where}: names are Visma's error names as identifiers (FiscalYearDoesNotExist), "
                              f"not {', '.join(bad)}")
-    if len(set(n.lower() for n in names)) != len(names):
+    if len({_bare_name(n) for n in names}) != len(names):
         raise CatalogueError(f"{where}: a name is listed twice")
     return names
+
+
+def _bare_name(name: str) -> str:
+    """A name as the matcher compares it: lower case, without an ``Exception``/``Error`` suffix (Visma writes both
+    ``VoucherDateIsInLockedYear`` and ``VoucherDateIsInLockedYearException``)."""
+    bare = name.lower()
+    for suffix in ("exception", "error"):
+        if bare.endswith(suffix) and len(bare) - len(suffix) >= 6:
+            return bare[: -len(suffix)]
+    return bare
 
 
 def _references(raw: dict, where: str) -> tuple[str, ...]:
@@ -262,10 +272,29 @@ def _entry_from_raw(raw: Any, index: int) -> Entry:
     )
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping (plain YAML keeps the last one silently, so a
+    second ``references:`` would hide the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is written twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _UniqueKeyLoader.construct_mapping)
+
+
 def load_catalogue(path: Path | str = CATALOGUE_PATH) -> list[Entry]:
     """Read and validate a catalogue file; raises :class:`CatalogueError` saying what is wrong and where."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogueError(f"cannot read the troubleshooting catalogue {path}: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
@@ -279,7 +308,7 @@ def load_catalogue(path: Path | str = CATALOGUE_PATH) -> list[Entry]:
     owners: dict[str, str] = {}
     for entry in entries:
         for name in entry.names:
-            other = owners.setdefault(name.lower(), entry.id)
+            other = owners.setdefault(_bare_name(name), entry.id)
             if other != entry.id:
                 raise CatalogueError(f"{path}: the name {name} is on {other} and {entry.id}; a name is strong "
                                      f"evidence for one entry")
