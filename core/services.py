@@ -79,13 +79,11 @@ from core.export.results import summarize as summarize
 from core.export.support import support_bundle as support_bundle
 from core.export.views import MAX_ID as MAX_ID
 from core.export.views import AttemptView as AttemptView
-from core.export.views import CompanyAttemptView as CompanyAttemptView
 from core.export.views import PreviewRowView as PreviewRowView
 from core.export.views import PreviewView as PreviewView
 from core.export.views import RunView as RunView
 from core.export.views import company_status_grid as company_status_grid
 from core.export.views import export_counts_by_period as export_counts_by_period
-from core.export.views import export_history as export_history
 from core.export.views import get_run as get_run
 from core.export.views import list_runs as list_runs
 from core.export.views import preview_run as preview_run

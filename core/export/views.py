@@ -7,7 +7,7 @@ mapping and the catalogue entry — what support needs, nothing that opens an ac
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -29,14 +29,12 @@ MAX_ID = 2**63 - 1  # the largest id a database stores
 __all__ = [
     "company_status_grid",
     "export_counts_by_period",
-    "export_history",
     "get_run",
     "list_runs",
     "preview_run",
     "recent_failures",
     "run_history",
     "AttemptView",
-    "CompanyAttemptView",
     "PreviewRowView",
     "PreviewView",
     "RunView",
@@ -102,14 +100,6 @@ class AttemptView:
     visma_error_id: str | None
     error_message: str | None
     entry_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class CompanyAttemptView(AttemptView):
-    """An attempt in the export history across runs: with the company and the run it belongs to."""
-
-    company_code: str
-    label: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,23 +271,6 @@ def run_history(rt, run_id: int) -> list[AttemptView]:
         attempts = session.exec(select(ExportAttempt).where(ExportAttempt.run_id == run_id)
                                 .order_by(ExportAttempt.id)).all()
         return [attempt_view(a) for a in attempts]
-
-
-def export_history(rt, *, company_code: str | None = None, limit: int | None = 200) -> list[CompanyAttemptView]:
-    """The newest attempts (of one company, or all), with the run they belong to."""
-    stmt = (
-        sa.select(ExportAttempt, PayrollCompany.code, PayrollRun.year, PayrollRun.period, PayrollRun.run_number)
-        .join(PayrollRun, PayrollRun.id == ExportAttempt.run_id)
-        .join(PayrollCompany, PayrollCompany.id == PayrollRun.company_id)
-        .order_by(ExportAttempt.id.desc())
-        .limit(limit)
-    )
-    if company_code:
-        stmt = stmt.where(PayrollCompany.code == company_code)
-    with session_scope(rt.engine) as session:
-        rows = session.execute(stmt).all()
-        return [CompanyAttemptView(**asdict(attempt_view(a)), company_code=code, label=run_label(y, p, n))
-                for a, code, y, p, n in rows]
 
 
 def export_counts_by_period(rt, *, company_code: str | None = None) -> list[dict]:
