@@ -34,3 +34,24 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
         timeout=timeout, state="attached")
     page.locator("[data-testid='stSkeleton']").first.wait_for(state="detached", timeout=timeout)
+
+
+def css_rgb(locator, prop: str = "background-color") -> tuple[int, int, int]:
+    """A computed CSS colour of the element as (r, g, b) (alpha ignored)."""
+    value = locator.evaluate(f"e => getComputedStyle(e).getPropertyValue('{prop}')")
+    parts = re.findall(r"[\d.]+", value)
+    assert len(parts) >= 3, f"{prop} is {value!r}"
+    return tuple(round(float(p)) for p in parts[:3])
+
+
+def colors_in(png: bytes, box: tuple[int, int, int, int] | None = None) -> dict[tuple[int, int, int], int]:
+    """How many pixels of each colour a screenshot (or the ``box`` left, top, right, bottom of it) holds: the way to
+    read what a canvas (st.dataframe's grid, a Vega chart) painted."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = Image.open(BytesIO(png)).convert("RGB")
+    if box is not None:
+        image = image.crop(box)
+    return {rgb: n for n, rgb in image.getcolors(maxcolors=1 << 24)}
