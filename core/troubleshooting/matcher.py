@@ -103,6 +103,7 @@ SIMILAR_FLOOR = 0.4  # word coverage (0..1) below which the similarity part adds
 SIMILAR_MIN_WORDS = 2  # a description counts only when at least this many of its words are in the text
 SIMILAR_MIN_INFO = 1.5  # … and it says enough (sum of its words' rarity) to identify anything
 CAUSE_WEIGHT = 0.85  # the cause explains the error in other words than Visma's: a little less telling
+SHARED_NAME_WEIGHT = 0.9  # a name's words, for an entry that shares the name and is not its code's default
 TYPO_CUTOFF = 84.0  # a word this similar (rapidfuzz ratio) to a catalogue word is read as that word
 NAME_TYPO_CUTOFF = 90.0
 NAME_MIN_LENGTH = 8
@@ -375,12 +376,12 @@ def _pairs(words: list[str]) -> frozenset[frozenset[str]]:
 
 
 def _descriptions(
-    entry: Entry, names: set[str], display: dict[str, str]
+    entry: Entry, names: set[str], display: dict[str, str], name_weights: dict[str, float]
 ) -> list[tuple[frozenset[str], frozenset[frozenset[str]], float]]:
     texts: list[tuple[str, float]] = [(entry.title, 1.0)]
     texts += [(unwrap(example), 1.0) for example in entry.examples]
     texts += [(phrase, 1.0) for pattern in entry.patterns for phrase in literal_phrases(pattern) if " " in phrase]
-    texts += [(display.get(name, name), 1.0) for name in names]
+    texts += [(display.get(name, name), name_weights.get(name, 1.0)) for name in names]
     texts += [(sentence, CAUSE_WEIGHT) for sentence in re.split(r"(?<=[.;])\s+", entry.cause) if sentence.strip()]
     out: dict[frozenset[str], tuple[frozenset[frozenset[str]], float]] = {}
     for text, weight in texts:
@@ -396,6 +397,8 @@ class Matcher:
 
     def __init__(self, catalogue: Sequence[Entry]):
         self.entries = tuple(catalogue)
+        entry_names = {entry.id: _entry_names(entry) for entry in self.entries}
+        self._index_names(entry_names)
         display: dict[str, str] = {}
         for entry in self.entries:
             for example in entry.examples:
@@ -403,36 +406,11 @@ class Matcher:
                     display[_compact(m.group(1))] = m.group(1)
             for name in getattr(entry, "names", ()) or ():
                 display[_compact(name)] = name
-        self._names: dict[str, list[str]] = {}  # bare compact name -> entry ids
-        self._name_codes: dict[str, set[int]] = {}
-        compiled = []
-        for entry in self.entries:
-            names = _entry_names(entry)
-            for name in names:
-                owners = self._names.setdefault(_bare(name), [])
-                if entry.id not in owners:
-                    owners.append(entry.id)
-                self._name_codes.setdefault(_bare(name), set()).update(entry.codes)
-            probes = _ordered_unique([p for p in (fuzzy_form(normalize(x)) for x in entry.examples) if p])
-            descriptions = _descriptions(entry, names, display)
-            compiled.append(
-                _Compiled(
-                    entry=entry,
-                    patterns=tuple(re.compile(p, re.IGNORECASE) for p in entry.patterns),
-                    not_patterns=tuple(re.compile(p, re.IGNORECASE) for p in entry.not_patterns),
-                    probes=probes,
-                    probe_words=tuple(_words(p) for p in probes),
-                    descriptions=tuple(descriptions),
-                    vocabulary=frozenset(w for words, _, _ in descriptions for w in words).union(
-                        content_words(" ".join([entry.solution, *entry.steps]))
-                    ),
-                )
-            )
-        self._compiled = tuple(compiled)
-        self._by_id = {item.entry.id: item for item in compiled}
-        total = max(1, len(compiled))
+        self._compiled = tuple(self._compile(entry, entry_names[entry.id], display) for entry in self.entries)
+        self._by_id = {item.entry.id: item for item in self._compiled}
+        total = max(1, len(self._compiled))
         df: dict[str, int] = {}
-        for item in compiled:
+        for item in self._compiled:
             for word in item.vocabulary:
                 df[word] = df.get(word, 0) + 1
         self._idf = {word: math.log(total / n) + 0.1 for word, n in df.items()}
@@ -441,9 +419,8 @@ class Matcher:
             for text in (entry.title, entry.cause, entry.solution, *entry.steps, *entry.examples, *entry.patterns):
                 raw_vocabulary.update(w for w in raw_words(text) if len(w) >= 4)
         self._raw_vocabulary = sorted(raw_vocabulary)
-        self._long_names = sorted(n for n in self._names if len(n) >= 12)
         self._typo_cache: dict[str, list[str]] = {}
-        self._all_codes = {c for item in compiled for c in item.entry.codes}
+        self._all_codes = {c for entry in self.entries for c in entry.codes}
         self._identifiers = sorted(
             {
                 word
@@ -453,6 +430,45 @@ class Matcher:
                 for word in phrase.split()
                 if "_" in word and len(word) >= 6
             }
+        )
+
+    def _index_names(self, entry_names: dict[str, set[str]]) -> None:
+        """Bare name → owners and codes; a name several entries share (DataModelValidationError) speaks for the one
+        the catalogue makes the default answer of its code, the others need their own words."""
+        self._names: dict[str, list[str]] = {}
+        self._name_codes: dict[str, set[int]] = {}
+        for entry in self.entries:
+            for name in entry_names[entry.id]:
+                owners = self._names.setdefault(_bare(name), [])
+                if entry.id not in owners:
+                    owners.append(entry.id)
+                self._name_codes.setdefault(_bare(name), set()).update(entry.codes)
+        by_id = {entry.id: entry for entry in self.entries}
+        self._name_default: dict[str, str] = {}
+        for name, owners in self._names.items():
+            for owner in owners:
+                if len(owners) > 1 and any(f"code:{c}" in by_id[owner].default_for for c in self._name_codes[name]):
+                    self._name_default[name] = owner
+        self._long_names = sorted(n for n in self._names if len(n) >= 12)
+
+    def _compile(self, entry: Entry, names: set[str], display: dict[str, str]) -> _Compiled:
+        probes = _ordered_unique([p for p in (fuzzy_form(normalize(x)) for x in entry.examples) if p])
+        shared = {
+            n: SHARED_NAME_WEIGHT
+            for n in names
+            if len(self._names.get(_bare(n), ())) > 1 and self._name_default.get(_bare(n)) != entry.id
+        }
+        descriptions = _descriptions(entry, names, display, shared)
+        return _Compiled(
+            entry=entry,
+            patterns=tuple(re.compile(p, re.IGNORECASE) for p in entry.patterns),
+            not_patterns=tuple(re.compile(p, re.IGNORECASE) for p in entry.not_patterns),
+            probes=probes,
+            probe_words=tuple(_words(p) for p in probes),
+            descriptions=tuple(descriptions),
+            vocabulary=frozenset(w for words, _, _ in descriptions for w in words).union(
+                content_words(" ".join([entry.solution, *entry.steps]))
+            ),
         )
 
     # ----------------------------------------------------------------------------------------------- reading
@@ -518,7 +534,8 @@ class Matcher:
             if not camel and len(compact) < 10:
                 continue  # a short, ordinary word ("Conflict") is a name only in Visma's "Name - message" position
             for owner in owners:
-                weights[owner] = max(weights.get(owner, 0.0), W_NAME / len(owners))
+                weight = W_NAME / len(owners) + (W_DEFAULT_CODE if self._name_default.get(compact) == owner else 0.0)
+                weights[owner] = max(weights.get(owner, 0.0), weight)
             after = _NEAR_CODE_AFTER_RE.match(text[m.end() : m.end() + 40].lower())
             before = _NEAR_CODE_BEFORE_RE.search(text[max(0, m.start() - 20) : m.start()])
             for near in (after, before):

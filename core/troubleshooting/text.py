@@ -152,7 +152,8 @@ _STOP_WORDS_TEXT = """
     de het een en van voor op in is zijn was werd wordt te met aan bij uit of om dat die dit deze er niet
     geen
     error errors thrown throw throws occur occurs occurred happen happens happened exception issue problem get got
-    getting receive received return returns returned response message see eg"""
+    getting receive received return returns returned response message see eg make made makes trying tried specific
+    towards toward endpoint endpoints provided contain contains containing certain given"""
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 _NEGATIONS = {
     "not": "not", "no": "not", "never": "not", "cannot": "not", "can't": "not", "isn't": "not", "doesn't": "not",
