@@ -27,6 +27,7 @@ second entry is close or the code and the words disagree, names that ``runner_up
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Sequence
@@ -290,6 +291,24 @@ def literal_phrases(pattern: str, limit: int = 6) -> list[str]:
     return out
 
 
+def required_literal(pattern: str) -> str:
+    """The longest piece of plain text every match of ``pattern`` contains, lower case ("" when there is none): a
+    text without it cannot match, so the regex need not run (speed only)."""
+    try:
+        parsed = list(_sre_parse.parse(pattern))
+    except (re.error, OverflowError, RecursionError):
+        return ""
+    best, run = "", ""
+    for op, av in parsed:
+        if str(op) == "LITERAL":
+            run += chr(av)
+            continue
+        best = max(best, run, key=len)
+        run = ""
+    best = max(best, run, key=len).lower()
+    return best if len(best) >= 3 else ""
+
+
 def _class_char(items: list) -> str:
     for op, av in items:
         name = str(op)
@@ -338,14 +357,16 @@ def _expand(seq: list, limit: int) -> list[str]:
 class _Compiled:
     entry: Entry
     patterns: tuple[re.Pattern[str], ...]
+    needles: tuple[str, ...]  # per pattern, a piece of text every match contains ("" when there is none)
     not_patterns: tuple[re.Pattern[str], ...]
     probes: tuple[str, ...]
     probe_words: tuple[frozenset[str], ...]
     descriptions: tuple[tuple[frozenset[str], frozenset[frozenset[str]], float], ...]
     vocabulary: frozenset[str]
+    informations: tuple[float, ...] = ()  # each description's sum of word rarities, filled in once the idf is known
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Scored:
     entry: Entry
     total: float  # unclipped, for ranking
@@ -414,6 +435,11 @@ class Matcher:
             for word in item.vocabulary:
                 df[word] = df.get(word, 0) + 1
         self._idf = {word: math.log(total / n) + 0.1 for word, n in df.items()}
+        self._compiled = tuple(
+            dataclasses.replace(item, informations=tuple(sum(self._idf[w] for w in d) for d, _, _ in item.descriptions))
+            for item in self._compiled
+        )
+        self._by_id = {item.entry.id: item for item in self._compiled}
         raw_vocabulary: set[str] = set()
         for entry in self.entries:
             for text in (entry.title, entry.cause, entry.solution, *entry.steps, *entry.examples, *entry.patterns):
@@ -462,6 +488,7 @@ class Matcher:
         return _Compiled(
             entry=entry,
             patterns=tuple(re.compile(p, re.IGNORECASE) for p in entry.patterns),
+            needles=tuple(required_literal(p) for p in entry.patterns),
             not_patterns=tuple(re.compile(p, re.IGNORECASE) for p in entry.not_patterns),
             probes=probes,
             probe_words=tuple(_words(p) for p in probes),
@@ -564,14 +591,15 @@ class Matcher:
         few common words that happens to occur in unrelated prose explains little of that prose. Recall counts more
         than precision (a wrapper adds words), and a description whose word pairs the text keeps in order counts
         fully (``account … does not exist`` is not ``fiscal year does not exist``)."""
+        if len(words & item.vocabulary) < SIMILAR_MIN_WORDS:
+            return 0.0
         idf = self._idf
         recall = 0.0
-        for description, description_pairs, weight in item.descriptions:
+        for (description, description_pairs, weight), info in zip(item.descriptions, item.informations, strict=True):
+            if info < SIMILAR_MIN_INFO:
+                continue
             shared = description & words
             if len(shared) < SIMILAR_MIN_WORDS:
-                continue
-            info = sum(idf[w] for w in description)
-            if info < SIMILAR_MIN_INFO:
                 continue
             in_order = len(description_pairs & pairs) / len(description_pairs) if description_pairs else 1.0
             covered = sum(idf[w] for w in shared) / info
@@ -636,7 +664,11 @@ class Matcher:
     def _score(self, item: _Compiled, ctx: dict[str, Any]) -> _Scored:
         entry = item.entry
         light, expanded = ctx["light"], ctx["expanded"]
-        hits = sum(1 for rx in item.patterns if rx.search(light) or (expanded and rx.search(expanded)))
+        hits = sum(
+            1
+            for rx, needle in zip(item.patterns, item.needles, strict=True)
+            if (needle in light and rx.search(light)) or (expanded and needle in expanded and rx.search(expanded))
+        )
         patterns = min(W_PATTERN_CAP, W_FIRST_PATTERN + W_MORE_PATTERN * (hits - 1)) if hits else 0.0
         lexical = self._lexical(item, ctx)
         # patterns and similarity often see the same words: the stronger counts whole, the other half
@@ -731,7 +763,7 @@ class Matcher:
         if not by_code:
             return None, None
         code_best = by_code[0]
-        words_best = max(scored, key=lambda s: (s.words, -scored.index(s)))
+        words_best = max(enumerate(scored), key=lambda pair: (pair[1].words, -pair[0]))[1]
         code_words = max(s.words for s in by_code)
         if code in words_best.entry.codes or words_best.words < THRESHOLD or words_best.words < code_words + MEDIUM_GAP:
             return None, None
