@@ -27,13 +27,16 @@ SENT_OUTCOMES = ("sent", "reconciled")  # the attempt outcomes that put a run's 
 _PERIOD = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ExportLogRow:
     """One run in the export log (a row of ``history``; its fields are the CSV's and ``--json``'s columns).
 
     ``period`` is ``YYYY-MM``; ``voucher_date`` the last day of that period (the date of the run's voucher in Visma);
     ``sent_at`` is UTC; ``sent_by`` who sent the run's current voucher (empty until it is in Visma); ``attempts``
     counts every export attempt of the run (``run_history`` lists them).
+
+    Without ``slots``: the dashboard's ``st.cache_data`` pickles the log on every read, and a slotted dataclass
+    pickles through ``dataclasses.fields()`` once per row — 24,000 rows took 0.25 s to unpickle, 0.07 s without.
     """
 
     company: str
