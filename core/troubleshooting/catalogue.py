@@ -1,8 +1,10 @@
 """The troubleshooting catalogue: the schema of an entry and ``catalogue.yaml``, loaded and validated once.
 
 The catalogue is data, reviewed like code: one entry per known error with how to recognise it (patterns, Visma
-codes, OAuth errors, HTTP statuses), why it happens and how to fix it. ``default_for`` names the structured
-evidence an entry answers when nothing more specific fits (see ``core.troubleshooting.classify``).
+codes and their documented names, OAuth errors, HTTP statuses), why it happens, how to fix it, and the public sources
+of its texts (``references``). ``default_for`` names the structured evidence an entry answers when nothing more
+specific fits (see ``core.troubleshooting.classify``). A Visma error name belongs to one entry only, and a key written
+twice in the file is refused (plain YAML would silently keep the last one).
 """
 
 from __future__ import annotations
