@@ -96,6 +96,7 @@ OVERLAP_SHARE = 0.5
 UNKNOWN_WORD_WEIGHT = 2.0  # how much a word the catalogue never uses counts as unexplained text
 SIMILAR_BETA = 2.0  # recall counts this many times more than precision in the word similarity
 ORDER_SHARE = 0.2  # part of a description's coverage that depends on its word pairs being in the text in order
+UNNEGATED_SHARE = 0.6  # what a description that says "not" still counts for a text that never does
 FUZZY_FLOOR = 60.0  # similarity (0..100) below which the fuzzy part adds nothing
 FUZZY_MIN_SHARED_WORDS = 0.34  # probes sharing fewer words than this with the text are not compared
 FUZZY_FULL_LENGTH = 20  # texts shorter than this get proportionally less fuzzy weight ("OK" must not match)
@@ -603,6 +604,8 @@ class Matcher:
                 continue
             in_order = len(description_pairs & pairs) / len(description_pairs) if description_pairs else 1.0
             covered = sum(idf[w] for w in shared) / info
+            if "not" in description and "not" not in words:
+                covered *= UNNEGATED_SHARE  # "fiscal year missing" is not said by "our fiscal year ends in June"
             recall = max(recall, weight * covered * (1.0 - ORDER_SHARE + ORDER_SHARE * in_order))
         if recall <= 0.0 or not informative:
             return 0.0

@@ -153,7 +153,7 @@ _STOP_WORDS_TEXT = """
     geen
     error errors thrown throw throws occur occurs occurred happen happens happened exception issue problem get got
     getting receive received return returns returned response message see eg make made makes trying tried specific
-    towards toward endpoint endpoints provided contain contains containing certain given"""
+    towards toward endpoint endpoints provided contain contains containing certain given fail failed failure"""
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 _NEGATIONS = {
     "not": "not", "no": "not", "never": "not", "cannot": "not", "can't": "not", "isn't": "not", "doesn't": "not",
@@ -204,9 +204,16 @@ _CANT_RE = re.compile(r"\bcan[’']?t\b|\bcan not\b")
 _UN_RE = re.compile(r"\b(?:un)(" + "|".join(sorted(_UN_WORDS)) + r")\b")
 
 
+_HTTP_TALK_RE = re.compile(
+    r"\b(?:request failed with )?status ?code:? ?\d{3}\b|\bhttp(?:/\d(?:\.\d)?)? ?\d{3}\b|\brequest failed\b",
+    re.IGNORECASE,
+)
+
+
 def raw_words(text: str) -> list[str]:
-    """The lower-case words of a text (CamelCase names split, addresses and links left out), before stemming."""
-    text = _URL_OR_EMAIL_RE.sub(" ", text)
+    """The lower-case words of a text (CamelCase names split; addresses, links and "status code 400" left out: the
+    status is read as evidence of its own), before stemming."""
+    text = _HTTP_TALK_RE.sub(" ", _URL_OR_EMAIL_RE.sub(" ", text))
     text = split_camel(text)
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))

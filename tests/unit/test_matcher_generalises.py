@@ -74,6 +74,7 @@ NOT_VISMA = [
     "The account manager will send the fiscal report next week.",
     "Please review the attached invoice and let me know if the amounts are correct.",
     "Permission to use the meeting room was denied by facilities.",
+    "Our fiscal year ends in June; the period after that is locked for the holidays.",
     "404 page not found",
     '{"message":"API rate limit exceeded for 10.0.0.1.","documentation_url":"https://docs.github.com/rest/rate-limit"}',
     '{"error":{"code":"resource_missing","message":"No such customer: cus_123","type":"invalid_request_error"}}',
