@@ -109,6 +109,7 @@ SHARED_NAME_WEIGHT = 0.9  # a name's words, for an entry that shares the name an
 TYPO_CUTOFF = 84.0  # a word this similar (rapidfuzz ratio) to a catalogue word is read as that word
 NAME_TYPO_CUTOFF = 90.0
 NAME_MIN_LENGTH = 8
+MAX_WORD_LENGTH = 40  # longer "words" (a run of letters in a dump) are not read as typos or compounds
 
 # --------------------------------------------------------------------------------------------------- the result
 
@@ -513,7 +514,7 @@ class Matcher:
             compound = self._split_compound(raw)
             if compound:
                 cached = compound
-            elif len(raw) >= 5:
+            elif 5 <= len(raw) <= MAX_WORD_LENGTH:
                 best = process.extractOne(raw, self._raw_vocabulary, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
                 if best is not None and abs(len(best[0]) - len(raw)) <= 2:
                     cached = word_stems(best[0])
@@ -525,7 +526,7 @@ class Matcher:
     def _complete_cut_word(self, light: str) -> str:
         """A text cut short in the middle of an identifier (``…module: api_st``) gets the one catalogue identifier
         that word is the start of appended, so the patterns that name it still see it."""
-        m = _CUT_WORD_RE.search(light)
+        m = _CUT_WORD_RE.search(light[-40:])
         if not m:
             return light
         start = m.group(1)
@@ -534,7 +535,7 @@ class Matcher:
 
     def _split_compound(self, raw: str) -> list[str] | None:
         """``fiscalyear`` → ``fiscal``, ``year``: a word the catalogue does not know made of two words it does."""
-        if len(raw) < 8:
+        if not 8 <= len(raw) <= MAX_WORD_LENGTH:
             return None
         for cut in range(3, len(raw) - 2):
             left, right = word_stems(raw[:cut]), word_stems(raw[cut:])

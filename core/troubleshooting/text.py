@@ -159,7 +159,8 @@ _NEGATIONS = {
     "not": "not", "no": "not", "never": "not", "cannot": "not", "can't": "not", "isn't": "not", "doesn't": "not",
     "don't": "not", "hasn't": "not", "haven't": "not", "wasn't": "not", "aren't": "not", "won't": "not",
     "couldn't": "not", "didn't": "not", "without": "not", "missing": "not", "niet": "not", "geen": "not",
-    "nog": "", "lack": "not", "lacks": "not", "lacking": "not", "doesnt": "not", "isnt": "not", "cant": "not", "hasnt": "not", "dont": "not", "wasnt": "not",
+    "nog": "", "lack": "not", "lacks": "not", "lacking": "not",
+    "doesnt": "not", "isnt": "not", "cant": "not", "hasnt": "not", "dont": "not", "wasnt": "not",
 }
 _SPELLING = (("centre", "center"), ("licence", "license"), ("authoris", "authoriz"), ("organis", "organiz"),
              ("cancell", "cancel"), ("recognis", "recogniz"))
