@@ -198,11 +198,12 @@ _FOREIGN_RE = re.compile(
     r"\b(?:github|gitlab|stripe|amazonaws|aws|azure|googleapis|google|microsoft|salesforce|shopify|paypal|twilio|"
     r"slack|hubspot|mollie|adyen|exact ?online|exactonline|moneybird|twinfield|xero|quickbooks|intuit|openai|"
     r"anthropic|dropbox|docker|kubernetes|postgres(?:ql)?|mysql|redis|mongodb|jira|atlassian|sendgrid|mailchimp|"
-    r"zendesk|firebase|heroku|cloudflare|oracle|sap|nmbrs|loket|afas|snelstart|yuki|e-boekhouden|psycopg2?|"
+    r"zendesk|firebase|heroku|cloudflare|oracle|sap|snelstart|yuki|e-boekhouden|psycopg2?|"
     r"sqlalchemy|sqlite3?|django|celery|kafka|rabbitmq|elasticsearch|smtplib|smtp|imap|ldap|java|javascript|node)\b"
 )
 _TRACEBACK_RE = re.compile(r"traceback \(most recent call last\)")
 _VISMA_RE = re.compile(r"visma|eaccounting|spiris|developererrormessage")
+_PAYROLL_RE = re.compile(r"\bpayroll|salaris|\bloonrun")  # the payroll side is this product's too
 _OURS_RE = re.compile(
     r"\bvoucher|fiscal ?year|boekjaar|\bpayroll|\bjournal|\bledger|grootboek|"
     r"core[./](?:visma|export|accounts|payroll|troubleshooting)|\bhttpx\b|authori[sz]|oauth|invalid_grant|\btoken\b"
@@ -576,6 +577,8 @@ class Matcher:
         """Someone else's error: another vendor, host or package named, or a JSON shape Visma never sends, and
         nothing of Visma in the text; or a traceback with nothing of Visma or this product in it."""
         if _VISMA_RE.search(light) or any(c in self._all_codes for c in evidence.codes if c >= 1000):
+            return False
+        if _PAYROLL_RE.search(light):
             return False
         if _FOREIGN_RE.search(light) or _FOREIGN_SHAPE_RE.search(light):
             return True

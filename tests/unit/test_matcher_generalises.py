@@ -67,6 +67,9 @@ WRAPPED = [
     ("Payroll account 4100 is unmapped", "account-not-mapped"),
     ("The payroll company Bakkerij is not linked to any Visma company", "company-not-mapped"),
     ("Account salaris@example.nl is unauthorised, authorise it first", "account-not-authorized"),
+    # the payroll side is this product's own even when it names the payroll vendor's host
+    ("The payroll system could not be read: https://api.nmbrs.nl/soap/v3 timed out after 30 seconds",
+     "payroll-source-failed"),
 ]  # fmt: skip
 
 # Not a Visma or integration error: prose, other vendors' APIs, local tracebacks.
