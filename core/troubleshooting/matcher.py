@@ -17,8 +17,13 @@ Every entry is scored against the text from four kinds of evidence:
   vocabulary, so word order, tense, British spelling and wrappers do not matter. A partial similarity (rapidfuzz)
   with the examples keeps cut-short texts found.
 
-A text that names another vendor's service (GitHub, Stripe, AWS…) or is a traceback without anything of Visma or
-this product in it is held to be someone else's error and scores nothing.
+Where the catalogue's ``default_for`` names the entry that answers a piece of structured evidence, that entry leans
+on it: a code several entries share (a tie-breaker), an HTTP status from Visma (or one that means the same from
+anyone: 429, 502-504) and a failed HTTP call (more when the call was to Visma's own host).
+
+Someone else's error scores nothing: a text that names another vendor, host or Python package, or carries a JSON
+error in a shape Visma never sends (``{"error": {...}}``, a non-four-digit ``ErrorCode``), and has nothing of Visma
+in it; and a traceback with nothing of Visma or this product in it.
 
 Scores are 0..100 (ranking uses the unclipped sum; ties are broken by id, so everything is deterministic). Below
 :data:`THRESHOLD` the answer is "no known error". Every answer says how sure it is (:data:`CONFIDENCE`) and, when a
@@ -449,6 +454,7 @@ class Matcher:
                 raw_vocabulary.update(w for w in raw_words(text) if len(w) >= 4)
         self._raw_vocabulary = sorted(raw_vocabulary)
         self._typo_cache: dict[str, list[str]] = {}
+        self._name_typos: dict[str, str | None] = {}
         self._all_codes = {c for entry in self.entries for c in entry.codes}
         self._identifiers = sorted(
             {
@@ -554,10 +560,15 @@ class Matcher:
                 continue
             compact = _bare(_compact(token))
             owners = self._names.get(compact)
-            if owners is None and len(compact) >= 12 and self._long_names:
-                best = process.extractOne(compact, self._long_names, scorer=fuzz.ratio, score_cutoff=NAME_TYPO_CUTOFF)
-                owners = self._names.get(best[0]) if best else None
-                compact = best[0] if best else compact
+            if owners is None and 12 <= len(compact) <= MAX_WORD_LENGTH * 2 and self._long_names:
+                if compact not in self._name_typos and len(self._name_typos) < 50_000:
+                    best = process.extractOne(
+                        compact, self._long_names, scorer=fuzz.ratio, score_cutoff=NAME_TYPO_CUTOFF
+                    )
+                    self._name_typos[compact] = best[0] if best else None
+                known = self._name_typos.get(compact)
+                owners = self._names.get(known) if known else None
+                compact = known or compact
             if not owners:
                 continue
             camel = any(c.isupper() for c in token[1:]) or len(compact) >= 12
