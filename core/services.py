@@ -57,6 +57,7 @@ from core.mappings.views import MappingView as MappingView
 # --- export
 from core.export.background import start_background_check as start_background_check
 from core.export.check import ReconcileSummaryView as ReconcileSummaryView
+from core.export.check import NOT_BOOKED as NOT_BOOKED
 from core.export.check import count_unconfirmed as count_unconfirmed
 from core.export.check import reconcile_runs as reconcile_runs
 from core.export.job import ExportOptions as ExportOptions

@@ -76,9 +76,10 @@ def _company_label(code: str) -> str:
 
 
 def _company_counts(c: services.CompanyView) -> str:
-    parts = [f"{c.runs_failed} failed" if c.runs_failed else "", f"{c.runs_not_sent} not sent" if c.runs_not_sent
-             else "", f"{c.runs_sent} sent" if c.runs_sent else ""]
-    return " · ".join(p for p in parts if p) or "no runs"
+    """Every run counted once, in the status order of the badges under it (not sent … failed)."""
+    parts = [(c.runs_not_sent, "not sent"), (c.runs_sending, "sending"), (c.runs_unconfirmed, "unconfirmed"),
+             (c.runs_sent, "sent"), (c.runs_failed, "failed")]
+    return " · ".join(f"{n} {label}" for n, label in parts if n) or "no runs"
 
 
 company: services.CompanyView | None = None

@@ -33,8 +33,8 @@ def _companies_human(rows: list[services.CompanyView]) -> str:
         target = f"→ {r.visma_company_name or '?'} (account {r.account_name})" if r.mapped else "not mapped"
         auto = ", auto-send on" if r.auto_send else ""
         out.append(f"{r.code:<24} {r.name:<40} {target}{auto}\n"
-                   f"{'':<24} runs: {r.runs_total} — not sent {r.runs_not_sent}, sent {r.runs_sent}, "
-                   f"failed {r.runs_failed}")
+                   f"{'':<24} runs: {r.runs_total} — not sent {r.runs_not_sent}, unconfirmed {r.runs_unconfirmed}, "
+                   f"sent {r.runs_sent}, failed {r.runs_failed}")
     return "\n".join(out)
 
 

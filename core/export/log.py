@@ -100,7 +100,8 @@ def _log_query() -> sa.Select:
         .outerjoin(last_sent, sa.and_(last_sent.c.run_id == PayrollRun.id,
                                       last_sent.c.generation == PayrollRun.generation))
         .outerjoin(sender, sender.c.id == last_sent.c.id)
-        .order_by(PayrollCompany.code, PayrollRun.year, PayrollRun.period, PayrollRun.run_number)
+        .order_by(PayrollCompany.code, PayrollRun.year.desc(), PayrollRun.period.desc(),  # newest first, as Runs
+                  PayrollRun.run_number.desc())
     )
 
 

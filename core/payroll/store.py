@@ -31,6 +31,7 @@ from core.db.models import (
     NOT_SENT,
     SENDING,
     SENT,
+    UNCONFIRMED,
     Account,
     CompanyMapping,
     JournalLineRow,
@@ -319,6 +320,7 @@ def list_payroll_companies(rt) -> list[CompanyView]:
             sa.func.count().label("total"),
             sa.func.sum(sa.case((PayrollRun.status == NOT_SENT, 1), else_=0)).label("not_sent"),
             sa.func.sum(sa.case((PayrollRun.status == SENDING, 1), else_=0)).label("sending"),
+            sa.func.sum(sa.case((PayrollRun.status == UNCONFIRMED, 1), else_=0)).label("unconfirmed"),
             sa.func.sum(sa.case((PayrollRun.status == SENT, 1), else_=0)).label("sent"),
             sa.func.sum(sa.case((PayrollRun.status == FAILED, 1), else_=0)).label("failed"),
         )
@@ -330,7 +332,8 @@ def list_payroll_companies(rt) -> list[CompanyView]:
             PayrollCompany.id, PayrollCompany.code, PayrollCompany.name, PayrollCompany.source,
             Account.name.label("account_name"), Account.status.label("account_status"),
             Account.visma_company_name, CompanyMapping.visma_company_id, CompanyMapping.auto_send,
-            counts.c.total, counts.c.not_sent, counts.c.sending, counts.c.sent, counts.c.failed,
+            counts.c.total, counts.c.not_sent, counts.c.sending, counts.c.unconfirmed, counts.c.sent,
+            counts.c.failed,
         )
         .select_from(PayrollCompany)
         .outerjoin(CompanyMapping, CompanyMapping.payroll_company_id == PayrollCompany.id)
@@ -347,7 +350,7 @@ def list_payroll_companies(rt) -> list[CompanyView]:
             visma_company_name=r.visma_company_name, visma_company_id=r.visma_company_id,
             mapped=r.account_name is not None, auto_send=bool(r.auto_send),
             runs_total=int(r.total or 0), runs_not_sent=int(r.not_sent or 0), runs_sending=int(r.sending or 0),
-            runs_sent=int(r.sent or 0), runs_failed=int(r.failed or 0),
+            runs_unconfirmed=int(r.unconfirmed or 0), runs_sent=int(r.sent or 0), runs_failed=int(r.failed or 0),
         )
         for r in rows
     ]

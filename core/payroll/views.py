@@ -22,6 +22,7 @@ class CompanyView:
     runs_total: int
     runs_not_sent: int
     runs_sending: int
+    runs_unconfirmed: int
     runs_sent: int
     runs_failed: int
 

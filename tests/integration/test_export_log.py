@@ -20,14 +20,15 @@ def test_one_row_per_run_with_voucher_sender_and_attempts(rt, sandbox):
     services.send_run(rt, s.run_ids[1], actor=ACTOR)
     set_state(sandbox.url, s.visma_company_id, "ok")
     rows = services.export_log(rt)
-    assert [(r.company, r.period, r.run) for r in rows] == [(s.code, f"2026-{p:02d}", 1) for p in (1, 2, 3)]
-    sent, failed, waiting = rows
+    # newest first, as on the Runs tab
+    assert [(r.company, r.period, r.run) for r in rows] == [(s.code, f"2026-{p:02d}", 1) for p in (3, 2, 1)]
+    waiting, failed, sent = rows
     assert (sent.status, sent.sent_by, sent.attempts) == ("sent", "anna@bureau", 1) and sent.voucher_number
     assert sent.voucher_date == date(2026, 1, 31) and sent.total_debit > 0 and sent.sent_at is not None
     assert (failed.status, failed.sent_by, failed.error_entry_id) == ("failed", None, "fiscal-year-missing")
     assert failed.attempts >= 1
     assert (waiting.status, waiting.attempts, waiting.sent_by, waiting.voucher_number) == ("not_sent", 0, None, None)
-    assert [r.status for r in services.export_log(rt, status=["failed", "sent"])] == ["sent", "failed"]
+    assert [r.status for r in services.export_log(rt, status=["failed", "sent"])] == ["failed", "sent"]
     assert [r.period for r in services.export_log(rt, period="2026-03")] == ["2026-03"]
     assert [r.run_id for r in services.export_log(rt, search=sent.voucher_number)] == [sent.run_id]
     assert len(services.export_log(rt, company_code=s.code, limit=2)) == 2
@@ -54,9 +55,9 @@ def test_cli_history_csv_and_json(cli, rt, sandbox, tmp_path):
     rows = list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
     assert {"company", "company_name", "period", "run", "status", "voucher_number", "voucher_date", "total_debit",
             "sent_at", "sent_by", "attempts"} <= set(rows[0])
-    assert [(r["period"], r["status"], r["sent_by"]) for r in rows] == [("2026-01", "sent", ACTOR),
-                                                                         ("2026-02", "not_sent", "")]
+    assert [(r["period"], r["status"], r["sent_by"]) for r in rows] == [("2026-02", "not_sent", ""),
+                                                                         ("2026-01", "sent", ACTOR)]
     printed = json.loads(cli("history", "--json").stdout)
-    assert [r["status"] for r in printed] == ["sent", "not_sent"] and printed[0]["total_debit"]
+    assert [r["status"] for r in printed] == ["not_sent", "sent"] and printed[1]["total_debit"]
     unknown = cli("history", "--csv", str(path), "--company", "NOPE", "--json")
     assert unknown.exit_code == 1 and "NOPE" in json.loads(unknown.stdout)["error"]

@@ -23,7 +23,8 @@ def bulk_tab(rt, companies: list[dict], company: services.CompanyView | None) ->
 
 
 def _summary(summary: services.ExportSummaryView) -> None:
-    kind = st.success if not summary.failed else st.warning
+    # green only when everything went through; skipped runs (cause still there) are news, failures need action
+    kind = (st.warning if summary.failed or summary.unknown else st.info if summary.skipped else st.success)
     kind(f"Done: **{summary.sent}** sent, **{summary.failed}** failed, **{summary.unknown}** unconfirmed, "
          f"**{summary.skipped}** skipped.", icon=":material/summarize:")
     results = [r for r in summary.results if r.outcome in ("failed", "unknown", "skipped")]

@@ -71,5 +71,9 @@ def _flash_send_result(run: services.RunView, result: services.SendResultView) -
     elif status == "failed":
         flash(f"{plain(run.company)} · {run.label} was not accepted by Visma: {plain(result.message or '')}",
               "error", entry_id=result.entry_id)
+    elif status == "unconfirmed":
+        flash(f"{plain(run.company)} · {run.label} is **unconfirmed**: Visma did not answer, so the voucher may or may "
+              "not be booked. Do not book it by hand: it is checked in Visma by its marker as soon as Visma answers "
+              "(or now, with *Check in Visma now*).", "warning")
     else:
         flash(f"{plain(run.company)} · {run.label}: {status.replace('_', ' ')}.", "info")

@@ -50,7 +50,9 @@ def runs_tab(rt, company: services.CompanyView) -> None:
             "processed": st.column_config.DatetimeColumn("Processed", format="YYYY-MM-DD", width=90),
             "status": st.column_config.TextColumn("Export", width=100),
             "total": st.column_config.NumberColumn("Total", format="euro", width=95),
-            "attempts": st.column_config.NumberColumn("Attempts", width=70),
+            "attempts": st.column_config.NumberColumn(
+                "Sends", width=70, help="How often sending was tried; every attempt, checks included, is in the "
+                                        "run's Attempts tab and the export log."),
             "problem": st.column_config.TextColumn("Problem", width=290),
             "solution": st.column_config.TextColumn("What to do"),
         },
@@ -123,11 +125,12 @@ def _run_detail(rt, run: services.RunView, company: services.CompanyView) -> Non
     facts = [f"Processed {format_time(run.processed_at)}"]
     if run.sent_at:
         facts.append(f"sent {format_time(run.sent_at)}")
-    facts.append(count(run.attempt_count or 0, "attempt"))
+    facts.append(count(run.attempt_count or 0, "send"))  # posts tried; the Attempts tab adds the checks
     st.caption(" · ".join(facts))
     checked = st.session_state.get("je_check_result")
     if checked and checked[0] == run.id:
-        st.info(f"Checked in Visma: {checked[2]}", icon=":material/travel_explore:")
+        said = checked[2] if checked[2].startswith("Checked in Visma") else f"Checked in Visma: {checked[2]}"
+        st.info(said, icon=":material/travel_explore:")
     if run.status == "failed":
         _show_failure(run)
     if run.status == "sending":
@@ -161,6 +164,11 @@ def _show_unconfirmed(rt, run: services.RunView) -> None:
 
 def _show_failure(run: services.RunView) -> None:
     """What it means and what to do first; Visma's own words (codes, ErrorId) for support underneath."""
+    if run.error_message == services.NOT_BOOKED:  # an unconfirmed run that a check found not booked
+        st.warning("**Not booked: Visma did not answer when this run was sent, and a check found no voucher for "
+                   "it in Visma.** Nothing was booked, so it is safe to send it again (automatic sending does so "
+                   "by itself).", icon=":material/replay:")
+        return
     entry = find_entry(run.error_entry_id)
     if entry is not None:
         st.error(f"Visma did not accept this journal entry: **{entry.title}**. Nothing was booked; fix the "
