@@ -119,60 +119,59 @@ def load_devset(path: Path = DEVSET) -> list[dict]:
 def devset_report(items: list[dict], repeat: int, verbose: bool) -> list[float]:
     """Print the dev-set figures; returns the per-text times (ms)."""
     ids = {e.id for e in catalogue()}
-    with_entry = [i for i in items if i.get("expected") in ids]
-    unknown_expected = [i for i in items if i.get("expected") is None]
-    pending = [i for i in items if i.get("expected") == PENDING]
-    other = [i for i in items if i not in with_entry and i not in unknown_expected and i not in pending]
-    times: list[float] = []
-    correct = wrong = missed = 0
-    false_named = 0
-    confidence_of_correct: dict[str, int] = {}
-    lines: list[str] = []
-    for item in with_entry:
-        result, ms = _timed(match, item["text"], repeat)
-        times.append(ms)
-        if result.id == item["expected"]:
-            correct += 1
-            confidence_of_correct[result.confidence] = confidence_of_correct.get(result.confidence, 0) + 1
-        elif result.id is None:
-            missed += 1
-            lines.append(f"  unknown  want {item['expected']:<28} ({_runner(result)}) {item['text'][:90]!r}")
-        else:
-            wrong += 1
-            lines.append(f"  WRONG    want {item['expected']:<28} got {result.id} {item['text'][:90]!r}")
-    for item in unknown_expected:
-        result, ms = _timed(match, item["text"], repeat)
-        times.append(ms)
-        if result.id is not None:
-            false_named += 1
-            lines.append(f"  NAMED    want unknown, got {result.id} ({result.score}) {item['text'][:90]!r}")
-    pending_named: dict[str, int] = {}
-    for item in pending:
-        result, ms = _timed(match, item["text"], repeat)
-        times.append(ms)
-        key = result.id or "(unknown)"
-        pending_named[key] = pending_named.get(key, 0) + 1
+    answered = [(item, *_timed(match, item["text"], repeat)) for item in items]
+    with_entry = [(i, r) for i, r, _ in answered if i.get("expected") in ids]
+    must_stay_unknown = [(i, r) for i, r, _ in answered if i.get("expected") is None]
+    pending = [(i, r) for i, r, _ in answered if i.get("expected") == PENDING]
+    other = len(answered) - len(with_entry) - len(must_stay_unknown) - len(pending)
+    correct = sum(r.id == i["expected"] for i, r in with_entry)
+    missed = sum(r.id is None for _, r in with_entry)
+    wrong = len(with_entry) - correct - missed
+    false_named = sum(r.id is not None for _, r in must_stay_unknown)
     named = correct + wrong + false_named
     print(f"dev set: {DEVSET.relative_to(ROOT)}: {len(items)} texts — {len(with_entry)} with a catalogue entry, "
-          f"{len(unknown_expected)} that must stay unknown, {len(pending)} pending (fault not catalogued yet)"
-          + (f", {len(other)} with an id the catalogue does not have" if other else ""))
+          f"{len(must_stay_unknown)} that must stay unknown, {len(pending)} pending (fault not catalogued yet)"
+          + (f", {other} with an id the catalogue does not have" if other else ""))
     print(f"  top-1 on texts with an entry: {correct}/{len(with_entry)} = {_pct(correct, len(with_entry))}"
           f"   (wrong entry {wrong}, unknown {missed})   target >= 95 %")
-    print(f"  texts without an entry named anyway: {false_named}/{len(unknown_expected)}   target 0")
+    print(f"  texts without an entry named anyway: {false_named}/{len(must_stay_unknown)}   target 0")
     print(f"  precision (named answers that are right): {correct}/{named} = {_pct(correct, named)}   "
           f"recall: {_pct(correct, len(with_entry))}")
-    if confidence_of_correct:
-        print("  confidence of the right answers: "
-              + ", ".join(f"{k} {v}" for k, v in sorted(confidence_of_correct.items())))
+    _print_by_confidence(with_entry + must_stay_unknown)
     if pending:
-        said = ", ".join(f"{k} {v}" for k, v in sorted(pending_named.items(), key=lambda kv: (-kv[1], kv[0])))
-        print(f"  pending (has an entry, not yet catalogued): {len(pending)} texts; the matcher says: {said}")
+        said: dict[str, int] = {}
+        for _, result in pending:
+            said[result.id or "(unknown)"] = said.get(result.id or "(unknown)", 0) + 1
+        listing = ", ".join(f"{k} {v}" for k, v in sorted(said.items(), key=lambda kv: (-kv[1], kv[0])))
+        print(f"  pending (has an entry, not yet catalogued): {len(pending)} texts; the matcher says: {listing}")
+    lines = [_miss_line(i, r) for i, r in with_entry + must_stay_unknown if r.id != i.get("expected")]
     if verbose:
         for line in lines:
             print(line)
     elif lines:
         print(f"  ({len(lines)} misses; --verbose lists them)")
-    return times
+    return [ms for _, _, ms in answered]
+
+
+def _print_by_confidence(answered: list[tuple[dict, object]]) -> None:
+    tally: dict[str, list[int]] = {}  # confidence -> [right, named]
+    for item, result in answered:
+        if result.id is not None:
+            counts = tally.setdefault(result.confidence, [0, 0])
+            counts[0] += result.id == item.get("expected")
+            counts[1] += 1
+    if tally:
+        print("  named answers that are right, by confidence: " + ", ".join(
+            f"{level} {tally[level][0]}/{tally[level][1]}" for level in ("high", "medium", "low") if level in tally))
+
+
+def _miss_line(item: dict, result) -> str:
+    text = item["text"][:90]
+    if item.get("expected") is None:
+        return f"  NAMED    want unknown, got {result.id} ({result.score}) {text!r}"
+    if result.id is None:
+        return f"  unknown  want {item['expected']:<28} ({_runner(result)}) {text!r}"
+    return f"  WRONG    want {item['expected']:<28} got {result.id} {text!r}"
 
 
 def _runner(result) -> str:
