@@ -41,19 +41,32 @@ def attempts_table(rt, run_id: int) -> None:
         st.caption("No attempt yet.")
         return
     frame = pd.DataFrame([asdict(h) for h in history])
+    # empty cells stay empty (not "None"); the kind in the words of the page's buttons
+    for column in ("actor", "http_status", "visma_error_code", "visma_error_id", "entry_id", "error_message"):
+        if column in frame:
+            frame[column] = [("" if v is None or v != v else str(int(v)) if isinstance(v, float) else str(v))
+                             for v in frame[column]]
+    frame["kind"] = [_KINDS.get(k, k) for k in frame["kind"]]
     st.dataframe(
         frame, hide_index=True, width="stretch",
         column_order=[c for c in ("started_at", "kind", "outcome", "actor", "http_status", "visma_error_code",
-                                  "visma_error_id", "entry_id", "error_message", "duration_ms", "reason")
+                                  "entry_id", "error_message", "visma_error_id", "duration_ms", "reason")
                       if c in frame],
         column_config={
-            "started_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
-            "kind": "Kind", "outcome": "Outcome", "actor": "Who", "http_status": "HTTP",
-            "visma_error_code": "Visma code", "visma_error_id": "ErrorId", "entry_id": "Entry",
+            "started_at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss", width=145),
+            "kind": st.column_config.TextColumn("Kind", width=110), "outcome": st.column_config.TextColumn(
+                "Outcome", width=85), "actor": st.column_config.TextColumn("Who", width=130),
+            "http_status": st.column_config.TextColumn("HTTP", width=50),
+            "visma_error_code": st.column_config.TextColumn("Visma code", width=80),
+            "visma_error_id": st.column_config.TextColumn("ErrorId", width=120),
+            "entry_id": st.column_config.TextColumn("Entry", width=140),
             "error_message": st.column_config.TextColumn("Message", width="large"),
-            "duration_ms": st.column_config.NumberColumn("ms"), "reason": "Reason",
+            "duration_ms": st.column_config.NumberColumn("ms", width=60), "reason": "Reason",
         },
     )
+
+
+_KINDS = {"post": "Send", "reconcile": "Check in Visma", "preflight": "Preflight"}
 
 
 def export_log_panel(rt, *, key: str, company_code: str | None = None) -> None:
