@@ -197,6 +197,7 @@ _EXAMPLE_NAME_RE = re.compile(r"(?<![\].\w])(?:[a-z]+\.)*([A-Z][a-z0-9]+(?:[A-Z]
 _NEAR_CODE_AFTER_RE = re.compile(r"^(?:exception)?[\s\"'`|,:;=()\[\]#-]*(?:(?:error\s*)?code\s*[:=#]?\s*)?(\d{4})\b")
 _NEAR_CODE_BEFORE_RE = re.compile(r"\b(\d{4})[\s\"'`|,:;=()\[\]#-]{1,8}$")
 _SUFFIXES = ("exception", "error")
+_NAME_POSITION_RE = re.compile(r"\s+-\s+\S")  # "Conflict - A voucher with number … already exists"
 
 # Someone else's error: another vendor's service named, and nothing of Visma or this product in the text.
 _FOREIGN_RE = re.compile(
@@ -388,14 +389,14 @@ def _words(text: str) -> frozenset[str]:
 def _entry_names(entry: Entry) -> set[str]:
     """Compact documented names of an entry: its ``names`` field, the exception names its examples start with, and
     its patterns that are one long identifier (``fiscalyeardoesnotexist``)."""
-    names = {_compact(n) for n in getattr(entry, "names", ()) or ()}
+    names = {_compact(n) for n in entry.names}
     for example in entry.examples:
         names.update(_compact(m.group(1)) for m in _EXAMPLE_NAME_RE.finditer(unwrap(example)))
     for pattern in entry.patterns:
         for phrase in literal_phrases(pattern):
             if re.fullmatch(r"[a-z][a-z0-9]{13,}", phrase):
                 names.add(phrase)
-    return {n for n in names if len(n) >= NAME_MIN_LENGTH or n in {_compact(x) for x in getattr(entry, "names", ())}}
+    return {n for n in names if len(n) >= NAME_MIN_LENGTH or n in {_compact(x) for x in entry.names}}
 
 
 def _pairs(words: list[str]) -> frozenset[frozenset[str]]:
@@ -433,7 +434,7 @@ class Matcher:
             for example in entry.examples:
                 for m in _EXAMPLE_NAME_RE.finditer(unwrap(example)):
                     display[_compact(m.group(1))] = m.group(1)
-            for name in getattr(entry, "names", ()) or ():
+            for name in entry.names:
                 display[_compact(name)] = name
         self._compiled = tuple(self._compile(entry, entry_names[entry.id], display) for entry in self.entries)
         self._by_id = {item.entry.id: item for item in self._compiled}
@@ -571,17 +572,20 @@ class Matcher:
                 compact = known or compact
             if not owners:
                 continue
+            after = _NEAR_CODE_AFTER_RE.match(text[m.end() : m.end() + 40].lower())
+            before = _NEAR_CODE_BEFORE_RE.search(text[max(0, m.start() - 20) : m.start()])
+            near = [int(x.group(1)) for x in (after, before) if x and int(x.group(1)) in self._all_codes]
             camel = any(c.isupper() for c in token[1:]) or len(compact) >= 12
             if not camel and len(compact) < 10:
-                continue  # a short, ordinary word ("Conflict") is a name only in Visma's "Name - message" position
+                # a short, ordinary word ("Conflict") is a name only next to its own code or in Visma's
+                # "Name - message" position
+                own = self._name_codes.get(compact, set())
+                if not (token[:1].isupper() and (own & set(near) or _NAME_POSITION_RE.match(text, m.end()))):
+                    continue
             for owner in owners:
                 weight = W_NAME / len(owners) + (W_DEFAULT_CODE if self._name_default.get(compact) == owner else 0.0)
                 weights[owner] = max(weights.get(owner, 0.0), weight)
-            after = _NEAR_CODE_AFTER_RE.match(text[m.end() : m.end() + 40].lower())
-            before = _NEAR_CODE_BEFORE_RE.search(text[max(0, m.start() - 20) : m.start()])
-            for near in (after, before):
-                if near and int(near.group(1)) in self._all_codes:
-                    codes.append((m.start(), int(near.group(1))))
+            codes.extend((m.start(), code) for code in near)
         return weights, [code for _, code in sorted(codes)]
 
     def _is_foreign(self, light: str, evidence: _Evidence, names: dict[str, float]) -> bool:

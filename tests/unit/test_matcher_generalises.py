@@ -36,6 +36,7 @@ NAME_AND_CODE = [
     ("Visma answered NoAccessForAuthenticatedUser (4011) when the job posted the journal", "no-company-access"),
     ("We keep getting error 4038 VoucherDateIsInLockedYearException on the December run", "year-locked"),
     ("StartupGuideNotCompleted - 4003 - finish the guide before using the API", "startup-guide-incomplete"),
+    ("Conflict | 4000 | the object already exists", "duplicate-conflict"),  # a short name counts next to its code
 ]  # fmt: skip
 
 # (b) the same meaning in other words; typos kept on purpose
@@ -78,6 +79,7 @@ NOT_VISMA = [
     "Please review the attached invoice and let me know if the amounts are correct.",
     "Permission to use the meeting room was denied by facilities.",
     "Our fiscal year ends in June; the period after that is locked for the holidays.",
+    "There is a Conflict in the meeting schedule for Thursday.",
     "404 page not found",
     '{"message":"API rate limit exceeded for 10.0.0.1.","documentation_url":"https://docs.github.com/rest/rate-limit"}',
     '{"error":{"code":"resource_missing","message":"No such customer: cus_123","type":"invalid_request_error"}}',
