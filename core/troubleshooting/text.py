@@ -121,14 +121,16 @@ def _json_messages(text: str) -> list[str]:
 
 def unwrap(text: str) -> str:
     """The error message inside its wrappers, for similarity: the messages of a JSON body (Visma's envelope, an OAuth
-    error, a problem document, cut short or not), without log prefixes (time stamp, level, logger), traceback frames,
-    HTTP status lines or an exception repr's quotes (``VismaError('...')`` → ``VismaError ...``).
+    error, a problem document, cut short or not), without markup, log prefixes (time stamp, level, logger),
+    traceback frames, HTTP status lines or an exception repr's quotes (``VismaError('...')`` → ``VismaError ...``).
 
     Nothing is invented: when no wrapper is recognised the text comes back as it was. Codes and names in the
     wrapper are read from the whole text by the matcher, so unwrapping never loses evidence.
     """
     if not text:
         return ""
+    if "<" in text:
+        text = html.unescape(_TAG_RE.sub(" ", text))
     text = _REPR_RE.sub(lambda m: f"{m.group(1)} {m.group(3)}", text)
     text = _TRACEBACK_FRAME_RE.sub(" ", text)
     text = _STATUS_LINE_RE.sub(" ", text)
