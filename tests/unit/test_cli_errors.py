@@ -58,6 +58,12 @@ def test_match_human_output_shows_confidence_and_runner_up():
     assert "confidence high" in sure and "Not sure:" not in sure
 
 
+def test_match_human_output_for_a_near_miss_names_the_closest_entry():
+    out = runner.invoke(errors_app, ["match", "The company has no access to the API module"]).output
+    assert "No known error matches this text." in out
+    assert "Closest entry, not close enough to name:" in out and "[api-module-inactive]" in out
+
+
 def test_match_without_a_known_error_exits_zero_with_null_id():
     result = runner.invoke(errors_app, ["match", "The weather is lovely today.", "--json"])
     assert result.exit_code == 0
