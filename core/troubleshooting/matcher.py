@@ -71,10 +71,11 @@ HIGH_GAP = 25.0
 MEDIUM_GAP = 10.0
 
 CONFIDENCE = {
-    "high": "strong evidence that agrees (a code, a documented name or several patterns), the next entry far behind",
-    "medium": "above the threshold and clearly ahead of the next entry, but on less evidence",
-    "low": "named, but another entry is close, or the Visma code and the words point to different entries: "
-    "read both",
+    "high": "strong evidence that agrees: a score of 70 or more, 25 points or more ahead of the next entry, and the "
+    "Visma code (if any) and the words point to the same entry",
+    "medium": "above the threshold (40) and 10 points or more ahead of the next entry, on less evidence",
+    "low": "named, but another entry is within 10 points, or the Visma code and the words point to different "
+    "entries: read both",
     "none": "no entry is close enough to name",
 }
 """What each ``MatchResult.confidence`` means (shown by the CLI's help and the Troubleshooting page)."""
