@@ -135,34 +135,39 @@ table = pd.DataFrame(
         "expires": pd.to_datetime([a.token_expires_at for a in accounts], utc=True),
         "reauthorize_by": pd.to_datetime([a.reauthorize_by if a.status == "authorized" else None
                                           for a in accounts], utc=True),
-        "refreshed": pd.to_datetime([a.last_refreshed_at for a in accounts], utc=True),
+        "refreshed": [format_time(a.last_refreshed_at).removesuffix(" UTC") if a.last_refreshed_at else "never"
+                      for a in accounts],
     }
 )
+needs_why = bool(table["reason"].str.len().gt(0).any())
 st.dataframe(
     table,
     hide_index=True,
     width="stretch",
     key="accounts_table",
-    # What support checks first fits a 1400-pixel window (pixel widths): status and why, company, the deadline, the
-    # last refresh. The mapped companies and the hourly token's expiry come last; times are UTC, said in the label.
-    column_order=("logo", "name", "status", "reason", "company", "reauthorize_by", "refreshed", "mapped", "expires"),
+    # What support checks first fits a 1400-pixel window (pixel widths): status (and why, when an account needs
+    # action), company, the deadline, the last refresh. The mapped companies and the hourly token's expiry come last.
+    column_order=("logo", "name", "status", *(("reason",) if needs_why else ()), "company", "reauthorize_by",
+                  "refreshed", "mapped", "expires"),
     column_config={
         "logo": st.column_config.ImageColumn("Visma", width=55, help="Grey: not authorized. Red: authorized."),
-        "name": st.column_config.TextColumn("Account", width=160),
-        "status": st.column_config.TextColumn("Status", width=110),
-        "reason": st.column_config.TextColumn("Why it needs action", width=190),
-        "company": st.column_config.TextColumn("Visma company", width=160),
+        "name": st.column_config.TextColumn("Account", width=170 if needs_why else 215),
+        "status": st.column_config.TextColumn("Status", width=105),
+        "reason": st.column_config.TextColumn("Why it needs action", width=200),
+        "company": st.column_config.TextColumn("Visma company", width=165 if needs_why else 215),
         "mapped": st.column_config.TextColumn("Mapped payroll companies", width=200),
-        "expires": st.column_config.DatetimeColumn("Token expires (UTC)", format="YYYY-MM-DD HH:mm", width=140,
-                                                   help="The access token's expiry (an hour; refreshed on its own)."),
+        "expires": st.column_config.DatetimeColumn("Token expires", format="YYYY-MM-DD HH:mm", width=130,
+                                                   help="The access token's expiry, UTC (an hour; refreshed on its "
+                                                        "own)."),
         "reauthorize_by": st.column_config.DatetimeColumn(
-            "Re-authorize by (UTC)", format="YYYY-MM-DD HH:mm", width=125,
-            help="When the refresh token of the last authorization is assumed to end (refreshes do not extend it): "
-                 "authorize again before then. Empty when the lifetime is unknown (VISMA_REFRESH_TOKEN_LIFETIME_DAYS "
-                 "= 0)."),
-        "refreshed": st.column_config.DatetimeColumn("Last refresh (UTC)", format="YYYY-MM-DD HH:mm", width=125),
+            "Re-authorize by", format="YYYY-MM-DD HH:mm", width=125,
+            help="UTC. When the refresh token of the last authorization is assumed to end (refreshes do not extend "
+                 "it): authorize again before then. Empty when the lifetime is unknown "
+                 "(VISMA_REFRESH_TOKEN_LIFETIME_DAYS = 0)."),
+        "refreshed": st.column_config.TextColumn("Last refresh", width=125, help="UTC."),
     },
 )
+st.caption("Times are UTC.")
 
 # ------------------------------------------------------------------------------------------- one account's actions
 

@@ -90,7 +90,7 @@ def test_full_state_shows_status_company_expiry_and_reason(app_rt, app_env):
     assert table.loc["Bakkerij", "reauthorize_by"] == deadline
     assert str(table.loc["Wacht", "reauthorize_by"]) == "NaT"
     columns = json.loads(at.dataframe[0].proto.columns)
-    assert columns["reauthorize_by"]["label"] == "Re-authorize by (UTC)"
+    assert columns["reauthorize_by"]["label"] == "Re-authorize by"
     # the account waiting for authorization is selected first
     assert at.selectbox(key="accounts_selected").value == "Wacht"
     at.selectbox(key="accounts_selected").select("Bakkerij").run()
