@@ -155,13 +155,14 @@ _STOP_WORDS_TEXT = """
     geen
     error errors thrown throw throws occur occurs occurred happen happens happened exception issue problem get got
     getting receive received return returns returned response message see eg make made makes trying tried specific
-    towards toward endpoint endpoints provided contain contains containing certain given fail failed failure"""
+    towards toward endpoint endpoints provided contain contains containing certain given fail failed failure
+    meer ook wel naar door als maar kan kon worden heeft hebben wordt u je jij we wij ze zij hij"""
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 _NEGATIONS = {
     "not": "not", "no": "not", "never": "not", "cannot": "not", "can't": "not", "isn't": "not", "doesn't": "not",
     "don't": "not", "hasn't": "not", "haven't": "not", "wasn't": "not", "aren't": "not", "won't": "not",
     "couldn't": "not", "didn't": "not", "without": "not", "missing": "not", "niet": "not", "geen": "not",
-    "nog": "", "lack": "not", "lacks": "not", "lacking": "not",
+    "nog": "", "ontbreekt": "not", "ontbreken": "not", "lack": "not", "lacks": "not", "lacking": "not",
     "doesnt": "not", "isnt": "not", "cant": "not", "hasnt": "not", "dont": "not", "wasnt": "not",
 }
 _SPELLING = (("centre", "center"), ("licence", "license"), ("authoris", "authoriz"), ("organis", "organiz"),
@@ -195,13 +196,17 @@ def stem(word: str) -> str:
     return word
 
 
-_IN_WORDS = {"inactive": "not activ", "inactief": "not activ", "unable": "not able"}
+_IN_WORDS = {"inactive": "not activ", "inactief": "not activ", "actief": "activ", "unable": "not able"}
 _UN_WORDS = frozenset({"mapped", "authorized", "authorised", "known", "available", "able", "balanced", "locked",
                        "registered", "linked", "allowed", "expected", "recognized", "recognised", "paid", "used"})
 
 
 _URL_OR_EMAIL_RE = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", re.IGNORECASE)
-_SYNONYMS = {"link": "map", "koppel": "map", "gekoppeld": "map", "unlink": "not map", "authent": "authoriz"}
+_SYNONYMS = {
+    "link": "map", "koppel": "map", "gekoppeld": "map", "unlink": "not map", "authent": "authoriz",
+    # a closed period or year is a locked one (Visma and its Dutch screens say both)
+    "clos": "lock", "afgesloten": "lock", "vergrendeld": "lock", "geblokkeerd": "lock",
+}  # fmt: skip
 _CONTRACTION_RE = re.compile(r"\b(is|are|was|were|has|have|had|does|do|did|could|would|should)n[’']?t\b")
 _CANT_RE = re.compile(r"\bcan[’']?t\b|\bcan not\b")
 _UN_RE = re.compile(r"\b(?:un)(" + "|".join(sorted(_UN_WORDS)) + r")\b")

@@ -50,6 +50,8 @@ OTHER_WORDS = [
     ("Account 4990 doesn't exist in this fiscal year", "account-not-found"),
     ("The API calls quota was exceeded, wait a minute before you try again", "rate-limited"),
     ("This error is thrown when you refer to a fiscalyear that does not exist", "fiscal-year-missing"),
+    ("The voucher could not be created because the accounting period is closed", "period-locked"),
+    ("Het boekjaar 2026 bestaat nog niet in Visma", "fiscal-year-missing"),
 ]  # fmt: skip
 
 # (c) wrapped: log lines, reprs, exception names with the code in parentheses, status lines, this product's words
