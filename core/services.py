@@ -63,6 +63,7 @@ from core.export.check import reconcile_runs as reconcile_runs
 from core.export.job import ExportOptions as ExportOptions
 from core.export.log import ExportLogRow as ExportLogRow
 from core.export.log import export_log as export_log
+from core.export.log import export_log_page as export_log_page
 from core.export.log_files import export_log_csv as export_log_csv
 from core.export.log_files import export_log_xlsx as export_log_xlsx
 from core.export.pending import NO_ENTRY as NO_ENTRY

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core import services
+from core.words import count
 from ui.feedback import service_call
 from ui.reads import CACHE_TTL, cached_companies, cached_counts, db_key
 from ui.status import EXPORT_STATUS_LOOKS, STATUS_LABELS, period_label, status_text, style_for
@@ -27,11 +28,13 @@ company's page not even that. Widths in pixels so that every column fits the mai
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=32)
-def cached_export_log(_rt, db: str, company_codes: tuple[str, ...], periods: tuple[str, ...],
-                      statuses: tuple[str, ...], search: str) -> list[services.ExportLogRow]:
-    """The filtered export log; ``db`` (see ``ui.reads.db_key``) keeps two databases apart."""
-    return services.export_log(_rt, company_code=company_codes or None, period=periods or None,
-                               status=statuses or None, search=search or None)
+def cached_export_log_page(_rt, db: str, company_codes: tuple[str, ...], periods: tuple[str, ...],
+                           statuses: tuple[str, ...], search: str, page: int) -> tuple[int, list]:
+    """One page of the filtered export log and the number of matching rows; ``db`` (see ``ui.reads.db_key``)
+    keeps two databases apart. Only the page is cached and drawn: the bureau's whole log is read for a download."""
+    return services.export_log_page(_rt, company_code=company_codes or None, period=periods or None,
+                                    status=statuses or None, search=search or None,
+                                    offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
 
 
 def attempts_table(rt, run_id: int) -> None:
@@ -47,6 +50,7 @@ def attempts_table(rt, run_id: int) -> None:
             frame[column] = [("" if v is None or v != v else str(int(v)) if isinstance(v, float) else str(v))
                              for v in frame[column]]
     frame["kind"] = [_KINDS.get(k, k) for k in frame["kind"]]
+    frame["outcome"] = [str(o).replace("_", " ").capitalize() for o in frame["outcome"]]  # "Failed", as the log
     st.dataframe(
         frame, hide_index=True, width="stretch",
         column_order=[c for c in ("started_at", "kind", "outcome", "actor", "http_status", "visma_error_code",
@@ -73,20 +77,28 @@ def export_log_panel(rt, *, key: str, company_code: str | None = None) -> None:
     """The export log of one company (``company_code``) or of every company (with a company filter)."""
     scope = f"{key}_{company_code or 'all'}"
     codes, periods, statuses, search = _filters(rt, scope, company_code)
-    rows = service_call(cached_export_log, rt, db_key(rt), codes, periods, statuses, search)
-    if rows is None:
+    page_key = f"{scope}_page"
+    page = max(1, int(st.session_state.get(page_key) or 1))
+    found = service_call(cached_export_log_page, rt, db_key(rt), codes, periods, statuses, search, page)
+    if found is None:
         return
-    if not rows:
+    total, rows = found
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page > pages:  # the filters shrank the log under the page shown: back to the first page
+        page = 1
+        st.session_state.pop(page_key, None)
+        found = service_call(cached_export_log_page, rt, db_key(rt), codes, periods, statuses, search, 1)
+        if found is None:
+            return
+        total, rows = found
+    if not total:
         st.info("No run matches these filters." if (periods or statuses or search or (codes and not company_code))
                 else "No processed runs yet.", icon=":material/info:")
         return
-    frame = _frame(rows)
-    pages = -(-len(frame) // PAGE_SIZE)
-    page = 1
     if pages > 1:
-        page = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, key=f"{scope}_page")
-    shown = frame.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    st.caption(f"{len(frame)} run{'' if len(frame) == 1 else 's'}"
+        page = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, key=page_key)
+    shown = _frame(rows)
+    st.caption(f"{count(total, 'run')}"
                + (f" · rows {(page - 1) * PAGE_SIZE + 1}–{(page - 1) * PAGE_SIZE + len(shown)} shown" if pages > 1
                   else "")
                + " · select a row to see its attempts")
@@ -98,7 +110,7 @@ def export_log_panel(rt, *, key: str, company_code: str | None = None) -> None:
         column_order=_COLUMNS if company_code is None else _COLUMNS[1:],
         column_config=_column_config(company_code is None),
     )
-    _downloads(key, company_code, rows)
+    _downloads(rt, key, company_code, (codes, periods, statuses, search))
     chosen = event.selection.rows if event is not None else []
     if chosen:
         _attempts_of(rt, shown.iloc[chosen[0]])
@@ -167,14 +179,20 @@ def _column_config(all_companies: bool) -> dict:
     }
 
 
-def _downloads(key: str, company_code: str | None, rows: list[services.ExportLogRow]) -> None:
-    """CSV and XLSX of exactly the filtered rows (made when clicked)."""
+def _downloads(rt, key: str, company_code: str | None, filters: tuple) -> None:
+    """CSV and XLSX of exactly the filtered rows, every page of them (read and made when clicked)."""
+    codes, periods, statuses, search = filters
+
+    def rows() -> list[services.ExportLogRow]:
+        return services.export_log(rt, company_code=codes or None, period=periods or None, status=statuses or None,
+                                   search=search or None)
+
     name = f"export-log-{company_code or 'all'}"
     csv_col, xlsx_col, _ = st.columns([1, 1, 3])
-    csv_col.download_button("Download CSV", data=lambda: services.export_log_csv(rows), file_name=f"{name}.csv",
+    csv_col.download_button("Download CSV", data=lambda: services.export_log_csv(rows()), file_name=f"{name}.csv",
                             mime="text/csv", icon=":material/download:", key=f"{key}_csv", on_click="ignore",
                             help="The filtered rows, for a spreadsheet (UTF-8; times in UTC).")
-    xlsx_col.download_button("Download XLSX", data=lambda: services.export_log_xlsx(rows), file_name=f"{name}.xlsx",
+    xlsx_col.download_button("Download XLSX", data=lambda: services.export_log_xlsx(rows()), file_name=f"{name}.xlsx",
                              mime=XLSX_MIME, icon=":material/download:", key=f"{key}_xlsx", on_click="ignore",
                              help="The filtered rows as an Excel workbook.")
 

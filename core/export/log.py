@@ -21,7 +21,7 @@ from core.errors import ServiceError
 from core.export.reconcile import voucher_date
 from core.export.views import money
 
-__all__ = ["ExportLogRow", "export_log", "period_key"]
+__all__ = ["ExportLogRow", "export_log", "export_log_page", "period_key"]
 
 SENT_OUTCOMES = ("sent", "reconciled")  # the attempt outcomes that put a run's voucher in Visma
 _PERIOD = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
@@ -173,3 +173,30 @@ def export_log(
     if words:
         rows = [r for r in rows if _matches(r, words)]
     return rows[:limit] if limit else rows
+
+
+def export_log_page(
+    rt,
+    *,
+    company_code: str | Iterable[str] | None = None,
+    period: str | Iterable[str] | None = None,
+    status: str | Iterable[str] | None = None,
+    search: str | None = None,
+    offset: int = 0,
+    limit: int = 1000,
+) -> tuple[int, list[ExportLogRow]]:
+    """One page of the export log (same filters and order as :func:`export_log`) and how many rows match in all.
+
+    A page costs what it shows: without ``search`` the count and the page are two queries in the database, so the
+    whole bureau's log is never loaded to draw a thousand rows. A search reads the filtered rows and keeps the
+    matching ones (its words may be anywhere in a row's texts)."""
+    if (search or "").split():
+        rows = export_log(rt, company_code=company_code, period=period, status=status, search=search)
+        return len(rows), rows[offset:offset + limit]
+    codes, periods, statuses = _many(company_code), _many(period), _many(status)
+    with rt.engine.connect() as conn:
+        counted = sa.select(sa.func.count()).select_from(PayrollRun).join(
+            PayrollCompany, PayrollCompany.id == PayrollRun.company_id)
+        total = int(conn.scalar(_filtered(conn, counted, codes, periods, statuses)) or 0)
+        stmt = _filtered(conn, _log_query(), codes, periods, statuses).offset(max(0, offset)).limit(limit)
+        return total, _rows(conn.execute(stmt))

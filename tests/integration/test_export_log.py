@@ -61,3 +61,20 @@ def test_cli_history_csv_and_json(cli, rt, sandbox, tmp_path):
     assert [r["status"] for r in printed] == ["not_sent", "sent"] and printed[1]["total_debit"]
     unknown = cli("history", "--csv", str(path), "--company", "NOPE", "--json")
     assert unknown.exit_code == 1 and "NOPE" in json.loads(unknown.stdout)["error"]
+
+
+def test_a_page_of_the_log_is_counted_and_cut_in_the_database(rt, sandbox):
+    """The page the screen draws: the same rows, in the same order, as the whole log cut there; the count of all."""
+    s = setup_company(rt, periods=(1, 2, 3, 4, 5))
+    services.send_run(rt, s.run_ids[0], actor=ACTOR)
+    whole = services.export_log(rt)
+    for offset, limit in ((0, 2), (2, 2), (4, 2), (6, 2)):
+        total, rows = services.export_log_page(rt, offset=offset, limit=limit)
+        assert total == len(whole) == 5
+        assert [r.run_id for r in rows] == [r.run_id for r in whole[offset:offset + limit]]
+    total, rows = services.export_log_page(rt, status="sent", limit=10)
+    assert total == 1 and [r.status for r in rows] == ["sent"]
+    total, rows = services.export_log_page(rt, search="2026-02 run 1", limit=10)  # a search reads, then cuts
+    assert total == 1 and rows[0].period == "2026-02"
+    with pytest.raises(services.ServiceError):
+        services.export_log_page(rt, company_code="NO-SUCH-CODE")
