@@ -400,10 +400,14 @@ def _entry_names(entry: Entry) -> set[str]:
     return {n for n in names if len(n) >= NAME_MIN_LENGTH or n in {_compact(x) for x in entry.names}}
 
 
-def _pairs(words: list[str]) -> frozenset[frozenset[str]]:
-    """Neighbouring words (either order; negations left out, as languages put them in different places)."""
+def _pairs(words: list[str], reach: int = 1) -> frozenset[frozenset[str]]:
+    """Words at most ``reach`` apart (either order; negations left out, as languages put them in different places).
+    A text's pairs reach one word further than a description's: a name or code sits between them ("cost centre LOG
+    is inactive")."""
     kept = [w for w in words if w != "not"]
-    return frozenset(frozenset(pair) for pair in zip(kept, kept[1:], strict=False) if pair[0] != pair[1])
+    return frozenset(
+        frozenset((a, b)) for step in range(1, reach + 1) for a, b in zip(kept, kept[step:], strict=False) if a != b
+    )
 
 
 def _descriptions(
@@ -727,7 +731,7 @@ class Matcher:
             "fuzzy_text": fuzzy_text,
             "text_words": _words(fuzzy_text),
             "words": frozen,
-            "pairs": _pairs(sequence),
+            "pairs": _pairs(sequence, reach=2),
             "informative": sum(self._idf[w] for w in frozen) + UNKNOWN_WORD_WEIGHT * len(unknown),
             "expanded": expanded if expanded != light else "",
             "foreign": self._is_foreign(light, evidence, names),

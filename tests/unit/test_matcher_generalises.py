@@ -52,6 +52,7 @@ OTHER_WORDS = [
     ("This error is thrown when you refer to a fiscalyear that does not exist", "fiscal-year-missing"),
     ("The voucher could not be created because the accounting period is closed", "period-locked"),
     ("Het boekjaar 2026 bestaat nog niet in Visma", "fiscal-year-missing"),
+    ("De kostenplaats PROD is niet meer actief in Visma", "cost-center-inactive"),
 ]  # fmt: skip
 
 # (c) wrapped: log lines, reprs, exception names with the code in parentheses, status lines, this product's words
