@@ -112,7 +112,7 @@ def _json_messages(text: str) -> list[str]:
     if 0 <= start < end:
         try:
             _strings_under_message_keys(json.loads(text[start : end + 1]), out)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than any error body
             out.clear()
     if not out:
         out.extend(m.group(2).replace('\\"', '"') for m in _JSON_STRING_RE.finditer(text))
