@@ -236,11 +236,12 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        "company": st.column_config.TextColumn("Company", pinned=True, width="medium"),
-        "company_code": st.column_config.TextColumn("Code", width="small"),
-        "failed": st.column_config.NumberColumn("Failed", width="small"),
-        "not sent": st.column_config.NumberColumn("Not sent", width="small"),
-        **{p: st.column_config.TextColumn(p, width="small") for p in periods},
+        # the company and its counts pinned on the left, the periods scroll beside them
+        "company": st.column_config.TextColumn("Company", pinned=True, width=200),
+        "company_code": st.column_config.TextColumn("Code", width=130),
+        "failed": st.column_config.NumberColumn("Failed", width=60),
+        "not sent": st.column_config.NumberColumn("Not sent", width=70),
+        **{p: st.column_config.TextColumn(p, width=85) for p in periods},
     },
 )
 st.page_link(JOURNAL_EXPORT_PAGE, label="Send or fix runs on Journal Export", icon=":material/upload_file:")
