@@ -1,9 +1,12 @@
 """Visma's error envelope and the exact texts of docs/architecture.md ("Error texts").
 
-eAccounting answers every failed call with ``CommonExtendedBadRequest``:
-``{"ErrorCode", "DeveloperErrorMessage", "ErrorId", "Errors"}`` where ``ErrorId`` is a fresh GUID each time
-(visma-eaccounting.md F17). The texts below are the contract the project's error catalogue matches on; change them
-only together with the catalogue.
+eAccounting answers every failed call with exactly three keys, ``{"ErrorCode", "DeveloperErrorMessage", "ErrorId"}``,
+where ``ErrorId`` is a fresh GUID each time: Visma's "Rate Limits" page shows the 429 body with these three keys and
+no more, and the "Error Handling" page describes the same three fields (transcribed in ``api-evangelist/visma``
+``errors/visma-problem-types.yml``). The OpenAPI document's ``CommonExtendedBadRequest`` also allows an ``Errors``
+list, but no body captured from the live API carries one, so the sandbox never sends it: a validation error names its
+fields in ``DeveloperErrorMessage``. The texts below are the contract the project's error catalogue matches on; change
+them only together with the catalogue.
 """
 
 from __future__ import annotations
@@ -72,7 +75,11 @@ def msg_429(limit: int, seconds: int) -> str:
 
 
 class ApiError(Exception):
-    """Raised anywhere under /v2; the app turns it into Visma's envelope with ``status``."""
+    """Raised anywhere under /v2; the app turns it into Visma's envelope with ``status``.
+
+    ``errors`` (the field-level problems some callers know) is kept on the exception for code that inspects it, but
+    is not part of the body: Visma's envelope has three keys (see the module docstring).
+    """
 
     def __init__(
         self,
@@ -91,22 +98,34 @@ class ApiError(Exception):
 
 
 def validation_error(field: str, what: str) -> ApiError:
-    """2000 for one field: ``DataModelValidationError - <field>: <what is wrong>`` with the field in ``Errors``."""
+    """2000 for one field: ``DataModelValidationError - <field>: <what is wrong>``."""
     return validation_errors([(field, what)])
 
 
 def validation_errors(problems: list[tuple[str, str]]) -> ApiError:
-    field, what = problems[0]
+    """2000 for every problem at once, each as ``<field>: <what is wrong>`` in the one message, in the order found."""
     return ApiError(
         400,
         2000,
-        f"DataModelValidationError - {field}: {what}",
+        "DataModelValidationError - " + " ".join(f"{field}: {what}" for field, what in problems),
         [{"Field": f, "ErrorCode": "2000", "Message": w, "Key": f} for f, w in problems],
     )
 
 
-def envelope(code: int, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"ErrorCode": code, "DeveloperErrorMessage": message, "ErrorId": str(uuid.uuid4()), "Errors": errors or []}
+def envelope(code: int, message: str) -> dict[str, Any]:
+    """Visma's error body: exactly ``ErrorCode``, ``DeveloperErrorMessage`` and a fresh ``ErrorId``."""
+    return {"ErrorCode": code, "DeveloperErrorMessage": message, "ErrorId": str(uuid.uuid4())}
+
+
+def not_found_response(path: str) -> Response:
+    """An unknown resource under /v2: 404 with Visma's envelope and 3000 ResourceNotFound.
+
+    No answer of the live API to an unknown path has been published; the code is the catalogue's ResourceNotFound
+    ("you refer to a specific object that does not exist") and the wording is ASP.NET Web API's own text for a URI no
+    route matches, the framework the v2 API was built on (its Swagger 2.0 document lists Web API's formatters).
+    """
+    return error_response(ApiError(
+        404, 3000, f"ResourceNotFound - No HTTP resource was found that matches the request URI '{path}'."))
 
 
 def error_response(err: ApiError) -> Response:
@@ -114,7 +133,7 @@ def error_response(err: ApiError) -> Response:
     if err.status == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
     return Response(
-        json.dumps(envelope(err.code, err.message, err.errors)),
+        json.dumps(envelope(err.code, err.message)),
         status_code=err.status,
         media_type="application/json; charset=utf-8",
         headers=headers,

@@ -141,8 +141,11 @@ def token_request(base: str, data: dict[str, str], auth: str = "basic",
     return _http().post(f"{base}/connect/token", data=form)
 
 
+ENVELOPE_KEYS = frozenset({"ErrorCode", "DeveloperErrorMessage", "ErrorId"})
+
+
 def error_of(resp: httpx.Response) -> dict[str, Any]:
-    """Visma's error envelope of a response (asserts its exact key set)."""
+    """Visma's error envelope of a response (asserts its exact key set: the three keys of sandbox/errors.py)."""
     body = resp.json()
-    assert set(body) == {"ErrorCode", "DeveloperErrorMessage", "ErrorId", "Errors"}, body
+    assert set(body) == ENVELOPE_KEYS, body
     return body

@@ -1,7 +1,7 @@
 """``POST /v2/vouchers``: Visma's voucher rules (visma-eaccounting.md §2 VoucherApi/VoucherRowApi, §7) and storage.
 
 Order of checks (Visma's model validation first, then the domain): the query flags; field validation (2000, every
-problem listed in ``Errors``); balance (2000); fiscal year of ``VoucherDate`` (3001), locked year (4038), locked
+problem named in the one message); balance (2000); fiscal year of ``VoucherDate`` (3001), locked year (4038), locked
 period (4026); each row's account exists and is active in that fiscal year (3002); cost centre allowed on the account
 (2000), the item exists, is of the right dimension and is active (5006).
 

@@ -33,7 +33,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _WIDTHS = {"company": 18, "company_name": 36, "period": 9, "run": 6, "status": 12, "voucher_number": 14,
            "voucher_date": 12, "total_debit": 14, "sent_at": 20, "sent_by": 28, "attempts": 9,
            "error_entry_id": 22, "run_id": 8}
-_FORMATS = {"voucher_date": "yyyy-mm-dd", "sent_at": "yyyy-mm-dd hh:mm:ss", "total_debit": "#,##0.00"}
+# amounts as the screen shows them (€1,234.56), kept numbers so that a spreadsheet adds them up
+_FORMATS = {"voucher_date": "yyyy-mm-dd", "sent_at": "yyyy-mm-dd hh:mm:ss", "total_debit": '"€"#,##0.00'}
 
 
 def inert(value: Any) -> Any:

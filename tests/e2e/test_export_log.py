@@ -303,7 +303,7 @@ def assert_xlsx_is_the_screen(data: bytes, screen: list[dict[str, str]]) -> None
         name = row["company_name"]
         assert name.data_type == "s", (name.coordinate, name.data_type, name.value)  # text
         assert not str(name.value).startswith(("=", "+", "-", "@")), name.value
-        assert row["total_debit"].number_format == "#,##0.00"
+        assert row["total_debit"].number_format == '"€"#,##0.00'
         for column, value in shown.items():
             assert same(column, xlsx_cell(column, row[column].value), value), (column, row[column].value, shown)
         rows.append({c: xlsx_cell(c, cell.value) for c, cell in row.items()})

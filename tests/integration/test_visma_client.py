@@ -200,8 +200,9 @@ def test_voucher_validation_errors(client, token, body_change, code, fragment):
         client.create_voucher(token, body)
     assert (info.value.status, info.value.error_code) == (400, code)
     assert fragment in info.value.message
-    if "no_text" in body_change:
-        assert info.value.errors[0]["Field"] == "VoucherText"
+    if "no_text" in body_change:  # Visma's body has no field list: the message names the field
+        assert info.value.errors == []
+        assert info.value.message.startswith("DataModelValidationError - VoucherText: ")
 
 
 def test_ledger_empty_visma_net_body(client, sandbox):
