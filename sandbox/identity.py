@@ -111,6 +111,7 @@ async def authorize(request: Request) -> Response:
         login_tx = {
             "client": client_id, "redirect_uri": redirect_uri, "scopes": scopes, "state": state,
             "challenge": challenge, "method": method, "prompt": prompt, "acr": q.get("acr_values", "").split(),
+            "nonce": q.get("nonce"),
             "user": None, "company": None, "auth_time": None, "expires": clock.now_ts(tx) + LOGIN_TX_LIFETIME,
             "query": request.url.query,  # to start this authorization over after "Sign in as someone else"
         }
@@ -259,7 +260,7 @@ async def consent(request: Request) -> Response:
         code = tokens.issue_code(tx, {
             "client": doc["client"], "redirect_uri": doc["redirect_uri"], "scopes": doc["scopes"], "user": doc["user"],
             "company": doc["company"], "challenge": doc["challenge"], "method": doc["method"],
-            "auth_time": doc["auth_time"],
+            "auth_time": doc["auth_time"], "nonce": doc.get("nonce"),
         })
         return _redirect(doc["redirect_uri"], {"code": code, "scope": " ".join(doc["scopes"]), "state": doc["state"],
                                                "iss": issuer(request)})
@@ -288,44 +289,64 @@ async def switch_user(request: Request) -> Response:
 # --------------------------------------------------------------------------------------------------------------------
 # discovery
 
+# The identity server's endpoints by discovery name. Only those with a route in the running app are published, so
+# the document never names a path that answers 404 (Visma's own document also lists userinfo, end-session,
+# introspection, check-session and device authorization, visma-eaccounting.md F4; the sandbox serves none of them).
+ENDPOINTS = {
+    "authorization_endpoint": "/connect/authorize",
+    "token_endpoint": "/connect/token",
+    "revocation_endpoint": "/connect/revocation",
+    "userinfo_endpoint": "/connect/userinfo",
+    "end_session_endpoint": "/connect/endsession",
+    "introspection_endpoint": "/connect/introspect",
+    "check_session_iframe": "/connect/checksession",
+    "device_authorization_endpoint": "/connect/deviceauthorization",
+}
+JWKS_PATH = "/.well-known/openid-configuration/jwks"
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]  # sandbox/token_endpoint.py _client_auth
+
+
+def _served_paths(request: Request) -> set[str]:
+    return {path for route in request.app.routes if isinstance(path := getattr(route, "path", None), str)}
+
 
 async def discovery(request: Request) -> Response:
-    """Visma's discovery values (visma-eaccounting.md §1, captured document [A2]), with this server's base URL."""
+    """What this identity server serves, in the shape of Visma's discovery document ([A2], visma-eaccounting.md §1).
+
+    Visma advertises more (grant types ``client_credentials``, ``implicit``, device code, CIBA; hybrid response
+    types; ``form_post`` and ``fragment`` modes; DPoP); the sandbox lists only what ``authorize`` and the token
+    endpoint accept: the code flow with PKCE (``plain``, ``S256``), refresh tokens, Basic or form client
+    authentication, tokens signed RS256 with the key of ``jwks_uri``. Visma also sets
+    ``authorization_response_iss_parameter_supported`` (RFC 9207); the sandbox puts ``iss`` on the code redirect but
+    not on error redirects, so it does not claim it.
+    """
     base = issuer(request)
-    return JSONResponse({
-        "issuer": base,
-        "jwks_uri": f"{base}/.well-known/openid-configuration/jwks",
-        "authorization_endpoint": f"{base}/connect/authorize",
-        "token_endpoint": f"{base}/connect/token",
-        "userinfo_endpoint": f"{base}/connect/userinfo",
-        "end_session_endpoint": f"{base}/connect/endsession",
-        "check_session_iframe": f"{base}/connect/checksession",
-        "revocation_endpoint": f"{base}/connect/revocation",
-        "introspection_endpoint": f"{base}/connect/introspect",
-        "device_authorization_endpoint": f"{base}/connect/deviceauthorization",
-        "frontchannel_logout_supported": True,
-        "frontchannel_logout_session_supported": True,
-        "backchannel_logout_supported": True,
-        "backchannel_logout_session_supported": True,
+    served = _served_paths(request)
+    doc: dict[str, Any] = {"issuer": base}
+    if JWKS_PATH in served:
+        doc["jwks_uri"] = f"{base}{JWKS_PATH}"
+    doc.update({name: f"{base}{path}" for name, path in ENDPOINTS.items() if path in served})
+    doc.update({
         "scopes_supported": list(SCOPES),
-        "claims_supported": ["sub", "name", "email", "customer_id", "customer_name", "customer_no", "orgno",
-                             "customer_country_code"],
-        "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token", "implicit",
-                                  "urn:ietf:params:oauth:grant-type:device_code",
-                                  "urn:openid:params:grant-type:ciba", "act_as"],
-        "response_types_supported": ["code", "token", "id_token", "id_token token", "code id_token", "code token",
-                                     "code id_token token"],
-        "response_modes_supported": ["form_post", "query", "fragment"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "id_token_signing_alg_values_supported": ["RS256"],
+        # the claims of the access token and the ID token (sandbox/tokens.py)
+        "claims_supported": ["sub", "email", "customer_id", "customer_name", "client_id", "scope", "auth_time",
+                             "idp", "amr"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "id_token_signing_alg_values_supported": [tokens.ALG],
         "subject_types_supported": ["public"],
         "code_challenge_methods_supported": ["plain", "S256"],
-        "request_parameter_supported": True,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
-        "authorization_response_iss_parameter_supported": True,
     })
+    if "revocation_endpoint" in doc:
+        doc["revocation_endpoint_auth_methods_supported"] = CLIENT_AUTH_METHODS
+    return JSONResponse(doc)
 
 
 async def jwks(request: Request) -> Response:
-    """No public keys: the sandbox signs with a shared secret (see sandbox/tokens.py)."""
-    return JSONResponse({"keys": []})
+    """The public key that signs every token (RFC 7517 JWK Set: ``kty``, ``use``, ``kid``, ``alg``, ``n``, ``e``)."""
+    with store_of(request).tx() as tx:
+        body = tokens.jwks(tx)
+    return JSONResponse(body)

@@ -1,7 +1,8 @@
 """The identity server's token and revocation endpoints (visma-eaccounting.md §1, F2, F10, F13).
 
 ``POST /connect/token`` serves ``authorization_code`` and ``refresh_token`` with Basic or form client authentication
-(F2). Refresh tokens rotate single-use by default; a client can be switched to reusable tokens (F13).
+(F2); other grants (Visma's discovery also lists ``client_credentials``) get ``unsupported_grant_type``. Refresh
+tokens rotate single-use by default; a client can be switched to reusable tokens (F13).
 ``POST /connect/revocation`` revokes a refresh token's family or an access token (RFC 7009: always 200).
 """
 
@@ -108,7 +109,8 @@ def _grant_code(tx: Tx, client: dict[str, Any], form: Any, iss: str) -> dict[str
     if user is None:
         return _oauth_error("invalid_grant", "The user no longer exists.")
     return tokens.issue_tokens(tx, client=client["id"], user=doc["user"], company=doc["company"], scopes=doc["scopes"],
-                               family=None, issuer=iss, code=code, auth_time=doc["auth_time"])
+                               family=None, issuer=iss, code=code, auth_time=doc["auth_time"],
+                               nonce=doc.get("nonce"))
 
 
 def _grant_refresh(tx: Tx, client: dict[str, Any], form: Any, iss: str) -> dict[str, Any] | JSONResponse:

@@ -495,21 +495,3 @@ def test_another_client_cannot_revoke_my_tokens(tokens_for, sbx):
                    auth=(OTHER_CLIENT, OTHER_SECRET))
     assert r.status_code == 200  # RFC 7009: no information leak
     assert refresh(sbx, tok["refresh_token"]).status_code == 200
-
-
-def test_discovery_document_has_vismas_values(sbx):
-    doc = httpx.get(f"{sbx.url}/.well-known/openid-configuration").json()
-    base = sbx.url
-    assert {k: doc[k] for k in ("jwks_uri", "userinfo_endpoint", "end_session_endpoint", "introspection_endpoint")} == {
-        "jwks_uri": f"{base}/.well-known/openid-configuration/jwks", "userinfo_endpoint": f"{base}/connect/userinfo",
-        "end_session_endpoint": f"{base}/connect/endsession", "introspection_endpoint": f"{base}/connect/introspect"}
-    assert httpx.get(doc["jwks_uri"]).json() == {"keys": []}
-    assert {"authorization_code", "refresh_token", "client_credentials"} <= set(doc["grant_types_supported"])
-    assert doc["prompt_values_supported"] == ["none", "login", "consent", "select_account"]
-    assert doc["response_modes_supported"] == ["form_post", "query", "fragment"]
-    assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
-    assert doc["authorization_response_iss_parameter_supported"] is True
-    assert {"ea:api", "offline_access", "ea:accounting", "ea:accounting_readonly", "ea:sales", "ea:sales_readonly",
-            "ea:purchase", "ea:purchase_readonly", "ea:settings", "ea:settings_readonly", "openid"} <= set(
-        doc["scopes_supported"])
-    assert {"customer_id", "customer_name", "orgno"} <= set(doc["claims_supported"])
