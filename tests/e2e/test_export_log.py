@@ -371,7 +371,7 @@ def test_journal_export_history_filters_search_attempts_and_downloads(dashboard,
     assert len(attempts) == 2, attempts
     assert "outcome" in header, header
     outcome = header.index("outcome")
-    assert [a[outcome] for a in attempts] == ["failed", "failed"]
+    assert [a[outcome] for a in attempts] == ["Failed", "Failed"]  # the word the log uses
     assert all(SENDER in a for a in attempts), attempts
     box.scroll_into_view_if_needed()
     shots(page, "failed run - its two attempts")
