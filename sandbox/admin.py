@@ -49,7 +49,7 @@ def _company_view(tx: Tx, c: dict[str, Any]) -> dict[str, Any]:
     users = [u["email"] for u in tx.list("user") if c["id"] in u["companies"]]
     return {
         "id": c["id"], "name": c["name"], "state": c["state"], "faults": c["faults"], "locked_to": c["locked_to"],
-        "start_state": start_state(tx, c["id"]),
+        "start_state": start_state(tx, c["id"]), "reject_attachments": c.get("reject_attachments", False),
         "users": users,
         "fiscal_years": [{"id": f["Id"], "start": f["start"], "end": f["end"], "locked": f["locked"]}
                          for f in model.visible_fiscal_years(tx, c["id"])],
@@ -94,6 +94,100 @@ async def set_company_faults(request: Request) -> Response:
         if company is None:
             return _bad(f"No company with id {cid}.", 404)
         company["faults"] = {**company["faults"], **patch}
+        tx.put("company", cid, company, company=cid)
+        return JSONResponse(_company_view(tx, company))
+
+
+ACCOUNT_FLAGS = {"active": "active", "cost_center_allowed": "cc_allowed",
+                 "first_cost_center_mandatory": "cc_mandatory", "project_allowed": "project_allowed"}
+
+
+def _bool_patch(body: dict[str, Any] | None, allowed: dict[str, str], extra: frozenset[str] = frozenset()) -> dict | str:
+    """``{stored_key: bool}`` from an admin body, or the message saying what is wrong."""
+    if body is None:
+        return f"Send a JSON object with any of: {', '.join(allowed)}."
+    unknown = set(body) - set(allowed) - extra
+    if unknown:
+        return f"Unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join([*allowed, *sorted(extra)])}."
+    patch = {allowed[k]: v for k, v in body.items() if k in allowed}
+    if not patch or not all(isinstance(v, bool) for v in patch.values()):
+        return f"Send at least one of {', '.join(allowed)}, each true or false."
+    return patch
+
+
+async def set_account_flags(request: Request) -> Response:
+    """Failure states of an account for demos: inactive (3002 on a voucher), cost centres not allowed or the first one
+    mandatory (2000), projects not allowed (2000). In every fiscal year, or in ``fiscal_year_id`` only."""
+    body = await _json_body(request)
+    patch = _bool_patch(body, ACCOUNT_FLAGS, frozenset({"fiscal_year_id"}))
+    if isinstance(patch, str):
+        return _bad(patch)
+    cid = request.path_params["company_id"]
+    number = request.path_params["number"]
+    only = (body or {}).get("fiscal_year_id")
+    with _store(request).tx() as tx:
+        if tx.get("company", cid) is None:
+            return _bad(f"No company with id {cid}.", 404)
+        years = [f["Id"] for f in tx.list("fy", cid) if only is None or f["Id"] == str(only).lower()]
+        accounts = [a for a in (tx.get("account", f"{fy}:{number}") for fy in years) if a is not None]
+        if not accounts:
+            return _bad(f"No account {number} in {'fiscal year ' + str(only) if only else 'this company'}.", 404)
+        now = clock.now_ts(tx)
+        for acc in accounts:
+            acc.update(patch)
+            acc["modified"] = now
+            tx.put("account", f"{acc['fy']}:{acc['number']}", acc, company=cid)
+        return JSONResponse([{"fiscal_year_id": a["fy"], "number": a["number"],
+                              **{k: a.get(v, False) for k, v in ACCOUNT_FLAGS.items()}} for a in accounts])
+
+
+async def set_fiscal_year(request: Request) -> Response:
+    """Lock or unlock one fiscal year (IsLockedForAccounting; a voucher dated in it is then refused with 4038)."""
+    body = await _json_body(request)
+    patch = _bool_patch(body, {"locked": "locked"})
+    if isinstance(patch, str):
+        return _bad(patch)
+    cid = request.path_params["company_id"]
+    fy_id = request.path_params["fiscal_year_id"].lower()
+    with _store(request).tx() as tx:
+        fy = tx.get("fy", fy_id)
+        if fy is None or fy not in tx.list("fy", cid):
+            return _bad(f"No fiscal year {fy_id} in company {cid}.", 404)
+        fy.update(patch)
+        tx.put("fy", fy_id, fy, company=cid)
+        return JSONResponse({"id": fy["Id"], "start": fy["start"], "end": fy["end"], "locked": fy["locked"]})
+
+
+async def set_project(request: Request) -> Response:
+    """Finish or reopen a project: a voucher row on a finished project is refused with 5005 ProjectEnded."""
+    body = await _json_body(request)
+    status = (body or {}).get("status")
+    if status not in (1, 2) or isinstance(status, bool) or set(body or {}) != {"status"}:
+        return _bad('Send {"status": 1} (ongoing) or {"status": 2} (finished).')
+    cid = request.path_params["company_id"]
+    number = request.path_params["number"]
+    with _store(request).tx() as tx:
+        project = tx.get("project", seed.project_id(cid, number))
+        if project is None or project["company"] != cid:
+            return _bad(f"No project {number} in company {cid}.", 404)
+        project["Status"] = status
+        project["modified"] = clock.now_ts(tx)
+        tx.put("project", project["Id"], project, company=cid)
+        return JSONResponse({"id": project["Id"], "number": number, "status": status})
+
+
+async def set_attachments(request: Request) -> Response:
+    """``{"reject_uploads": true}``: every POST /v2/attachments of the company is refused as an unreadable file."""
+    body = await _json_body(request)
+    patch = _bool_patch(body, {"reject_uploads": "reject_attachments"})
+    if isinstance(patch, str):
+        return _bad(patch)
+    cid = request.path_params["company_id"]
+    with _store(request).tx() as tx:
+        company = tx.get("company", cid)
+        if company is None:
+            return _bad(f"No company with id {cid}.", 404)
+        company.update(patch)
         tx.put("company", cid, company, company=cid)
         return JSONResponse(_company_view(tx, company))
 
@@ -252,6 +346,10 @@ ROUTES = [
     Route("/_sandbox/companies", list_companies, methods=["GET"]),
     Route("/_sandbox/companies/{company_id}/state", set_company_state, methods=["PUT"]),
     Route("/_sandbox/companies/{company_id}/faults", set_company_faults, methods=["PUT"]),
+    Route("/_sandbox/companies/{company_id}/accounts/{number}", set_account_flags, methods=["PUT"]),
+    Route("/_sandbox/companies/{company_id}/fiscal-years/{fiscal_year_id}", set_fiscal_year, methods=["PUT"]),
+    Route("/_sandbox/companies/{company_id}/projects/{number}", set_project, methods=["PUT"]),
+    Route("/_sandbox/companies/{company_id}/attachments", set_attachments, methods=["PUT"]),
     Route("/_sandbox/vouchers", list_vouchers, methods=["GET"]),
     Route("/_sandbox/reset", reset, methods=["POST"]),
     Route("/_sandbox/redirect-uris", add_redirect_uri, methods=["POST"]),

@@ -42,6 +42,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "require_voucher_date": True,
     # A voucher row with neither debit nor credit: rejected (strict).
     "reject_zero_rows": True,
+    # POST /v2/attachments: Visma documents no size limit for Data; the sandbox refuses a decoded file above this.
+    "attachment_max_bytes": 10 * 1024 * 1024,
 }
 
 PBKDF2_ROUNDS = 2000  # a sandbox: slow hashing would only slow the tests
@@ -115,6 +117,14 @@ def seed_into(
                      "IsActive": item_active, "created": created},
                     company=cid,
                 )
+        for number, name, status, start, end in seed.PROJECTS:
+            pid = seed.project_id(cid, number)
+            tx.put("project", pid, {"Id": pid, "Number": number, "Name": name, "Status": status, "StartDate": start,
+                                    "EndDate": end, "company": cid, "created": created}, company=cid)
+        for code, description, rate, related in seed.VAT_CODES:
+            vid = seed.vat_code_id(cid, code)
+            tx.put("vatcode", vid, {"Id": vid, "Code": code, "Description": description, "VatRate": rate,
+                                    "related": list(related)}, company=cid)
         set_state(tx, cid, c["state"], c.get("locked_to"))
     apply_overrides(tx, overrides or {})
 
@@ -140,8 +150,9 @@ def add_fiscal_year(tx: Tx, cid: str, start: date, end: date, created: float, fy
         tx.put(
             "account",
             f"{fy_id}:{number}",
-            {"number": number, "name": name, "active": active, "cc_allowed": cc_allowed, "fy": fy_id,
-             "created": created},
+            {"number": number, "name": name, "active": active, "cc_allowed": cc_allowed, "cc_mandatory": False,
+             "project_allowed": number in seed.PROJECT_ACCOUNTS, "fy": fy_id, "created": created,
+             "modified": created},
             company=cid,
         )
     return fy

@@ -92,6 +92,24 @@ CHART_OF_ACCOUNTS: list[tuple[int, str, bool, bool]] = [
     (8000, "Omzet", True, False),
 ]
 
+# Accounts that allow a project on a voucher row (AccountApi.IsProjectAllowed): the wage-cost accounts. No account
+# starts with the first cost centre mandatory (IsFirstCostCenterMandatory); the admin API sets that for demos.
+PROJECT_ACCOUNTS = frozenset({4000, 4010, 4020, 4100, 4150, 4200})
+
+# Projects (ProjectApi): (number, name, status 1 Ongoing / 2 Finished, start, end).
+PROJECTS: list[tuple[str, str, int, str, str | None]] = [
+    ("P100", "Nieuwbouw filiaal", 1, "2026-01-01", None),
+    ("P090", "Verbouwing 2025", 2, "2025-03-01", "2025-12-31"),
+]
+
+# Dutch VAT codes (VatCodeApi): (code, description, rate, related account numbers 1-3).
+VAT_CODES: list[tuple[str, str, float, tuple[int | None, int | None, int | None]]] = [
+    ("NL21", "Btw hoog 21%", 21.0, (1600, None, None)),
+    ("NL9", "Btw laag 9%", 9.0, (1600, None, None)),
+    ("NL0", "Btw 0%", 0.0, (None, None, None)),
+    ("NLGEEN", "Geen btw", 0.0, (None, None, None)),
+]
+
 # Cost centre dimensions (Visma has three); only dimension 1 is in use.
 COST_CENTERS: list[tuple[int, str, bool, list[tuple[str, str, bool]]]] = [
     (1, "Afdeling", True, [("PROD", "Productie", True), ("VERK", "Verkoop", True), ("ADM", "Administratie", True),
@@ -122,3 +140,15 @@ def cost_center_item_id(company_id: str, short_name: str) -> str:
 
 def company_by_name(name: str) -> dict[str, Any]:
     return next(c for c in COMPANIES if c["name"] == name)
+
+
+def project_id(company_id: str, number: str) -> str:
+    return derived_id(company_id, "project", number)
+
+
+def vat_code_id(company_id: str, code: str) -> str:
+    return derived_id(company_id, "vat", code)
+
+
+def user_id(email: str) -> str:
+    return derived_id("user", email.lower())

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sandbox import clock, errors, model
+from sandbox import clock, dimensions, errors, model
 from sandbox.errors import ApiError
 from sandbox.store import Tx
 
@@ -162,7 +162,7 @@ def _check_row(row: dict[str, Any], where: str, behaviour: dict[str, Any],
     if ttext is not None and (not isinstance(ttext, str) or len(ttext) > 60):
         problems.append((f"{where}.TransactionText", "The TransactionText can be at most 60 characters."))
     items = _cost_center_items(row, where, problems)
-    for name in ("ProjectId", "VatCodeId"):
+    for name in ("VatCodeId",):  # ProjectId: checked against the projects in dimensions.check_rows
         if row.get(name) is not None:
             problems.append((f"{where}.{name}", f"{name} '{row.get(name)}' does not exist in this company."))
     return {"number": number, "debit": debit, "credit": credit, "text": ttext, "items": items}
@@ -247,6 +247,7 @@ def validate(tx: Tx, company: dict[str, Any], body: dict[str, Any], flags: dict[
     fy = _open_fiscal_year(tx, company, day)
     _check_accounts(tx, fy, parsed)
     _check_cost_centers(tx, company["id"], parsed)
+    dimensions.check_rows(tx, company["id"], body, parsed, day.isoformat())  # first cost centre mandatory, projects
     return {"day": day.isoformat(), "fy": fy, "rows": parsed, "text": text, "type": vtype, "series": series}
 
 
@@ -280,7 +281,7 @@ def store_voucher(tx: Tx, company: dict[str, Any], checked: dict[str, Any]) -> d
                 "Weight": None,
                 "DeliveryDate": None,
                 "HarvestYear": None,
-                "ProjectId": None,
+                "ProjectId": r.get("project"),
             }
             for r in checked["rows"]
         ],
