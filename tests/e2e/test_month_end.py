@@ -354,8 +354,9 @@ def test_visma_503_during_a_send_is_unconfirmed_then_settled_by_a_check(dashboar
     sandbox_put(dashboard, visma_id, "faults", {"http_error": None})
     check.click()
     wait_for_app(page)
-    expect(main(page).get_by_text(re.compile(r"no voucher carries this run's marker, so nothing was booked")).first
+    expect(main(page).get_by_text(re.compile(r"a check found no voucher for it in Visma")).first
            ).to_be_visible(timeout=VISMA_WAIT)
+    expect(main(page).get_by_text(re.compile(r"safe to send it again")).first).to_be_visible()
     checked = run_by_id(dashboard, first.id)
     assert (checked.status, checked.error_entry_id) == ("failed", "visma-unavailable")
     assert vouchers(dashboard, visma_id) == []

@@ -128,7 +128,7 @@ def _run_detail(rt, run: services.RunView, company: services.CompanyView) -> Non
     facts.append(count(run.attempt_count or 0, "send"))  # posts tried; the Attempts tab adds the checks
     st.caption(" · ".join(facts))
     checked = st.session_state.get("je_check_result")
-    if checked and checked[0] == run.id:
+    if checked and checked[0] == run.id and not (checked[2] == run.error_message == services.NOT_BOOKED):
         said = checked[2] if checked[2].startswith("Checked in Visma") else f"Checked in Visma: {checked[2]}"
         st.info(said, icon=":material/travel_explore:")
     if run.status == "failed":
