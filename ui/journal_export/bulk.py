@@ -73,7 +73,7 @@ def _send_pending(rt, companies, company, counts: dict[str, int]) -> None:
     everything = st.checkbox(f"All {len(names)} companies with runs waiting", key="je_bulk_all")
     chosen = list(names) if everything else st.multiselect(
         "Companies", list(names), default=preset, key="je_bulk_companies",
-        format_func=lambda c: f"{names[c].name} ({c}) · {counts[c]} waiting",
+        format_func=lambda c: f"{names[c].name} ({c}) · {counts[c]} waiting", placeholder="Choose companies",
     )
     total = sum(counts[c] for c in chosen)
     if not st.button(f"Send {count(total, 'run')} waiting", type="primary", icon=":material/send:",
