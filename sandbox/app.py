@@ -14,11 +14,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from sandbox import admin, api, faults, identity, ledger, model, seed, token_endpoint
+from sandbox import admin, api, errors, faults, identity, ledger, model, seed, token_endpoint
 from sandbox.store import Store
 
 
@@ -101,6 +102,14 @@ def _user_row(u: dict[str, Any], names: dict[str, str]) -> str:
     return f"<tr><td>{escape(u['email'])}</td><td>{escape(companies + default)}</td></tr>"
 
 
+async def not_found(request: Request, exc: Exception) -> Response:
+    """No route matched: under /v2 Visma's JSON envelope (404, 3000), elsewhere Starlette's plain text."""
+    if request.url.path == "/v2" or request.url.path.startswith("/v2/"):
+        return errors.not_found_response(str(request.url))
+    detail = exc.detail if isinstance(exc, HTTPException) else "Not Found"
+    return PlainTextResponse(detail, status_code=404)
+
+
 def check_overrides(companies: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
     """Validate ``{company_id: {"state"?, "locked_to"?, "faults"?}}``; ValueError says what is wrong."""
     known = {c["id"] for c in seed.COMPANIES}
@@ -164,6 +173,6 @@ def create_app(
         *ledger.ROUTES,
         *admin.ROUTES,
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={404: not_found})
     app.state.store = store
     return DropConnectionMiddleware(app)
