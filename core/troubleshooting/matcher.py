@@ -71,8 +71,9 @@ HIGH_GAP = 25.0
 MEDIUM_GAP = 10.0
 
 CONFIDENCE = {
-    "high": "strong evidence that agrees: a score of 70 or more, 25 points or more ahead of the next entry, and the "
-    "Visma code (if any) and the words point to the same entry",
+    "high": "strong evidence that agrees: a score of 70 or more, 25 points or more ahead of the next entry, the "
+    "Visma code (if any) and the words pointing to the same entry, and something only Visma says in the text (a Visma "
+    "code or error name, its host or envelope) unless the entry is this product's own message",
     "medium": "above the threshold (40) and 10 points or more ahead of the next entry, on less evidence",
     "low": "named, but another entry is within 10 points, or the Visma code and the words point to different "
     "entries: read both",
@@ -705,8 +706,9 @@ class Matcher:
         total = self._structured(entry, ctx) + words + (W_FOREIGN if ctx["foreign"] else 0.0)
         return _Scored(entry=entry, total=total, words=words)
 
-    def scored(self, text: str) -> tuple[list[_Scored], _Evidence]:
-        """Every entry scored against ``text``, best first (ties by id), with the structured evidence found."""
+    def scored(self, text: str) -> tuple[list[_Scored], _Evidence, bool]:
+        """Every entry scored against ``text``, best first (ties by id), with the structured evidence found and
+        whether the text carries anything only Visma says (its name, host or envelope, a Visma code or error name)."""
         raw = clip(text or "")
         light = self._complete_cut_word(normalize(raw))
         evidence = _extract(light)
@@ -739,7 +741,8 @@ class Matcher:
         }
         out = [self._score(item, ctx) for item in self._compiled]
         out.sort(key=lambda s: (-s.total, s.entry.id))
-        return out, evidence
+        visma_specific = bool(names or _VISMA_RE.search(light) or any(c in self._all_codes for c in evidence.codes))
+        return out, evidence, visma_specific
 
     def ranked(self, text: str) -> list[tuple[float, Entry]]:
         """(score 0..100, entry) for every entry, best first; ties broken by id."""
@@ -747,7 +750,7 @@ class Matcher:
 
     def match(self, text: str) -> MatchResult:
         """The entry that best explains ``text``, or ``id=None`` when no entry reaches :data:`THRESHOLD`."""
-        scored, evidence = self.scored(text)
+        scored, evidence, visma_specific = self.scored(text)
         best = scored[0]
         best_score = _clip_score(best.total)
         chosen = best.entry if best_score >= THRESHOLD else None
@@ -769,8 +772,8 @@ class Matcher:
         elif gap < MEDIUM_GAP:
             confidence = "low"
             note = f"'{second.entry.title}' scores almost as well; read both."
-        elif best_score >= HIGH_SCORE and gap >= HIGH_GAP:
-            confidence = "high"
+        elif best_score >= HIGH_SCORE and gap >= HIGH_GAP and (visma_specific or chosen.source == "dashboard"):
+            confidence = "high"  # only Visma (or this product) says it: a look-alike from another API cannot be
         else:
             confidence = "medium"
         runner = partner or (second if second and gap <= CLOSE_GAP and _clip_score(second.total) >= ALTERNATIVE_MIN

@@ -202,6 +202,16 @@ def test_every_answer_has_a_documented_confidence_and_a_runner_up_only_when_clos
     assert match("the coffee machine is empty").runner_up is None  # nothing close: no runner-up
 
 
+def test_high_confidence_needs_something_only_visma_says():
+    """Other identity servers answer invalid_grant too: without anything of Visma in the text the answer is right
+    for Visma's, but not sure it is Visma's."""
+    body = '{"error":"invalid_grant","error_description":"refresh token revoked"}'
+    generic = match(body)
+    assert generic.id == "reauthorize-needed" and generic.confidence == "medium"
+    visma = match(f"POST https://identity.vismaonline.com/connect/token -> {body}")
+    assert visma.id == "reauthorize-needed" and visma.confidence == "high"
+
+
 def test_a_near_miss_is_unknown_but_names_the_closest_entry():
     result = match("The company has no access to the API module")
     assert result.id is None and result.confidence == "none"
