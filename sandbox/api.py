@@ -120,9 +120,11 @@ def _server_time(tx: Tx) -> str:
     return clock.iso(clock.now(tx))
 
 
-def _page(request: Request, tx: Tx, items: list[dict[str, Any]], fields: set[str]) -> JSONResponse:
+def _page(request: Request, tx: Tx, items: list[dict[str, Any]], fields: set[str],
+          type_name: str | None = None) -> JSONResponse:
+    """A list answer with Visma's query options applied (sandbox/odata.py); ``type_name`` is the schema's name."""
     clamp = model.settings(tx)["pagesize_over_max"] == "clamp"
-    return _json(odata.paginate(items, request.query_params, _server_time(tx), fields, clamp))
+    return _json(odata.paginate(items, request.query_params, _server_time(tx), fields, clamp, type_name))
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -190,7 +192,7 @@ async def get_companysettings(request: Request, ctx: dict[str, Any]) -> Response
 async def list_fiscalyears(request: Request, ctx: dict[str, Any]) -> Response:
     with _store(request).tx(write=False) as tx:
         items = [fiscal_year_api(fy) for fy in model.visible_fiscal_years(tx, ctx["company"]["id"])]
-        return _page(request, tx, items, FY_FIELDS)
+        return _page(request, tx, items, FY_FIELDS, "FiscalYearApi")
 
 
 @v2("/v2/fiscalyears/{id}", FISCAL_READ)
@@ -259,7 +261,7 @@ async def list_accounts(request: Request, ctx: dict[str, Any]) -> Response:
     with _store(request).tx(write=False) as tx:
         visible = {fy["Id"] for fy in model.visible_fiscal_years(tx, cid)}
         items = [account_api(a) for a in tx.list("account", cid) if a["fy"] in visible]
-        return _page(request, tx, items, ACCOUNT_FIELDS)
+        return _page(request, tx, items, ACCOUNT_FIELDS, "AccountApi")
 
 
 @v2("/v2/accounts/{fiscalyearId}", ACCOUNTING_READ)
@@ -269,7 +271,7 @@ async def list_accounts_of_year(request: Request, ctx: dict[str, Any]) -> Respon
     with _store(request).tx(write=False) as tx:
         fy = _fy_or_3001(tx, cid, fy_id)
         items = [account_api(a) for a in tx.list("account", cid) if a["fy"] == fy["Id"]]
-        return _page(request, tx, items, ACCOUNT_FIELDS)
+        return _page(request, tx, items, ACCOUNT_FIELDS, "AccountApi")
 
 
 def _fy_or_3001(tx: Tx, cid: str, fy_id: str) -> dict[str, Any]:
@@ -287,7 +289,7 @@ async def list_costcenters(request: Request, ctx: dict[str, Any]) -> Response:
     with _store(request).tx(write=False) as tx:
         items = tx.list("cci", cid)
         ccs = [cost_center_api(cc, items) for cc in sorted(tx.list("cc", cid), key=lambda c: c["Number"])]
-        return _page(request, tx, ccs, COSTCENTER_FIELDS)
+        return _page(request, tx, ccs, COSTCENTER_FIELDS, "CostCenterApi")
 
 
 @v2("/v2/vouchers", ACCOUNTING_READ)
@@ -296,7 +298,7 @@ async def list_vouchers(request: Request, ctx: dict[str, Any]) -> Response:
     with _store(request).tx(write=False) as tx:
         visible = {fy["Id"] for fy in model.visible_fiscal_years(tx, cid)}
         items = [v["api"] for v in tx.list("voucher", cid) if v["fiscal_year_id"] in visible]
-        return _page(request, tx, items, VOUCHER_FIELDS)
+        return _page(request, tx, items, VOUCHER_FIELDS, "VoucherApi")
 
 
 @v2("/v2/vouchers/{fiscalyearId}", ACCOUNTING_READ)
@@ -306,7 +308,7 @@ async def list_vouchers_of_year(request: Request, ctx: dict[str, Any]) -> Respon
     with _store(request).tx(write=False) as tx:
         fy = _fy_or_3001(tx, cid, fy_id)
         items = [v["api"] for v in tx.list("voucher", cid) if v["fiscal_year_id"] == fy["Id"]]
-        return _page(request, tx, items, VOUCHER_FIELDS)
+        return _page(request, tx, items, VOUCHER_FIELDS, "VoucherApi")
 
 
 @v2("/v2/vouchers/{fiscalyearId}/{voucherId}", ACCOUNTING_READ)

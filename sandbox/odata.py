@@ -1,4 +1,14 @@
-"""``$page``, ``$pagesize``, ``$filter`` and ``$orderby`` on list endpoints, with Visma's envelope (F19, F20, §3).
+"""``$page``, ``$pagesize``, ``$filter``, ``$orderby`` and ``$select`` on list endpoints, with Visma's envelope.
+
+Visma documents these five query options for its list endpoints (developer.vismaonline.com "Query Customization":
+Pagination, Filtering, Selecting, Sorting; visma-eaccounting.md F19, F20, §3) and names 6000 QueryParameterError and
+6001 InvalidInput for what it cannot use. ``$filter``, ``$orderby`` and ``$select`` are OData's (the v2 API is ASP.NET
+Web API with OData query options, ``ODataQueryOptions`` in its Swagger 2.0 document), so a property the resource does
+not have is refused with OData's own text, "Could not find a property named 'X' on type 'VoucherApi'."
+(Microsoft.OData ``MetadataBinder_PropertyNotDeclared``), as 6000. ``$orderby`` takes ``Property [asc|desc]``, comma
+separated; nulls sort first ascending (OData's rule); a collection or object property cannot be ordered by.
+``$select`` keeps only the named properties (``*`` keeps all). Other ``$`` parameters are ignored, as Web API OData
+ignores query options it does not know.
 
 Where Visma's documents are silent (visma-eaccounting.md §8) the sandbox decides, strictly:
 - ``$page`` is 1-based; ``$pagesize`` defaults to 50 (a third-party guide [C8]) and is at most 1000; a bigger value is
@@ -24,6 +34,8 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 
 Pred = Callable[[dict[str, Any]], bool]
+# Collection or object properties of the schemas the sandbox's lists serve (VoucherApi, CostCenterApi): not orderable.
+NOT_PRIMITIVE = frozenset({"Rows", "Attachments", "Items"})
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -45,6 +57,12 @@ def query_error(message: str) -> ApiError:
     return ApiError(400, 6000, f"QueryParameterError - {message}")
 
 
+def unknown_property(name: str, type_name: str | None) -> ApiError:
+    """OData's text for a property the resource does not have."""
+    where = f"on type '{type_name}'" if type_name else "on this resource"
+    return query_error(f"Could not find a property named '{name}' {where}.")
+
+
 def input_error(message: str) -> ApiError:
     return ApiError(400, 6001, f"InvalidInput - {message}")
 
@@ -60,7 +78,7 @@ def _parse_date(text: str) -> datetime:
 
 
 class _Parser:
-    def __init__(self, text: str, fields: set[str]) -> None:
+    def __init__(self, text: str, fields: set[str], type_name: str | None = None) -> None:
         self.tokens: list[tuple[str, str]] = []
         pos = 0
         text = text.strip()
@@ -75,6 +93,7 @@ class _Parser:
                 pos += 1
         self.i = 0
         self.fields = fields
+        self.type_name = type_name
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -130,8 +149,10 @@ class _Parser:
 
     def field(self) -> str:
         kind, value = self.take()
-        if kind != "ident" or value not in self.fields:
-            raise query_error(f"'{value}' is not a field that can be filtered on.")
+        if kind != "ident":
+            raise query_error(f"Expected a property name in $filter but found '{value}'.")
+        if value not in self.fields:
+            raise unknown_property(value, self.type_name)
         return value
 
     def literal(self) -> Any:
@@ -200,9 +221,9 @@ class _Parser:
         return pred
 
 
-def parse_filter(text: str, fields: set[str]) -> Pred:
+def parse_filter(text: str, fields: set[str], type_name: str | None = None) -> Pred:
     """Compile ``$filter`` into a predicate over a resource (its JSON dict)."""
-    return _Parser(text, fields).parse()
+    return _Parser(text, fields, type_name).parse()
 
 
 def _int_param(raw: str | None, name: str, default: int) -> int:
@@ -217,32 +238,61 @@ def _int_param(raw: str | None, name: str, default: int) -> int:
     return value
 
 
-def _order(items: list[dict[str, Any]], orderby: str, fields: set[str]) -> list[dict[str, Any]]:
-    for part in reversed([p.strip() for p in orderby.split(",") if p.strip()]):
+def _order(items: list[dict[str, Any]], orderby: str, fields: set[str],
+           type_name: str | None = None) -> list[dict[str, Any]]:
+    parts = [p.strip() for p in orderby.split(",")]
+    if not all(parts):
+        raise query_error(f"$orderby '{orderby}' has an empty part.")
+    keys: list[tuple[str, bool]] = []
+    for part in parts:
         bits = part.split()
-        if bits[0] not in fields or len(bits) > 2 or (len(bits) == 2 and bits[1].lower() not in ("asc", "desc")):
-            raise query_error(f"$orderby '{part}' is not valid.")
-        key = bits[0]
-        items = sorted(items, key=lambda r: (r.get(key) is None, r.get(key)),
-                       reverse=len(bits) == 2 and bits[1].lower() == "desc")
+        if len(bits) > 2 or (len(bits) == 2 and bits[1] not in ("asc", "desc")):
+            raise query_error(
+                f"$orderby '{part}' is not valid: use a property name, optionally followed by asc or desc.")
+        if bits[0] not in fields:
+            raise unknown_property(bits[0], type_name)
+        if bits[0] in NOT_PRIMITIVE or any(isinstance(r.get(bits[0]), (list, dict)) for r in items):
+            raise query_error(f"The $orderby expression '{bits[0]}' must evaluate to a single value of primitive type.")
+        keys.append((bits[0], len(bits) == 2 and bits[1] == "desc"))
+    for key, desc in reversed(keys):  # stable sorts, last key first
+        items = sorted(items, key=lambda r, k=key: (r.get(k) is not None, r.get(k)), reverse=desc)
     return items
 
 
-def paginate(
-    items: list[dict[str, Any]], params: Any, server_time: str, fields: set[str], clamp: bool = False
-) -> dict[str, Any]:
-    """Filter, order and page ``items`` (already in API shape) into ``{"Meta", "Data"}``.
+def _select(items: list[dict[str, Any]], select: str, fields: set[str],
+            type_name: str | None = None) -> list[dict[str, Any]]:
+    names = [n.strip() for n in select.split(",")]
+    if not all(names):
+        raise query_error(f"$select '{select}' has an empty part.")
+    if "*" in names:
+        return items
+    for name in names:
+        if name not in fields:
+            raise unknown_property(name, type_name)
+    return [{k: v for k, v in r.items() if k in names} for r in items]
 
-    ``fields`` are the resource's top-level property names (from its schema), the ones ``$filter`` may name.
+
+def paginate(
+    items: list[dict[str, Any]], params: Any, server_time: str, fields: set[str], clamp: bool = False,
+    type_name: str | None = None,
+) -> dict[str, Any]:
+    """Filter, order, page and select ``items`` (already in API shape) into ``{"Meta", "Data"}``.
+
+    ``fields`` are the resource's top-level property names (from its schema), the ones the query options may name;
+    ``type_name`` is its schema name (``VoucherApi``), for OData's "Could not find a property" text.
     """
     if "$filter" in params:
         filt = params["$filter"]
         if not filt.strip():
             raise query_error("$filter is empty.")
-        pred = parse_filter(filt, fields)
+        pred = parse_filter(filt, fields, type_name)
         items = [r for r in items if pred(r)]
-    if params.get("$orderby"):
-        items = _order(items, params["$orderby"], fields)
+    if "$orderby" in params:
+        items = _order(items, params["$orderby"], fields, type_name)
+    selected = None
+    if "$select" in params:
+        selected = params["$select"]
+        _select([], selected, fields, type_name)  # refuse a bad $select before anything is paged
     page = _int_param(params.get("$page"), "$page", 1)
     size = _int_param(params.get("$pagesize"), "$pagesize", DEFAULT_PAGE_SIZE)
     if size > MAX_PAGE_SIZE:
@@ -250,6 +300,7 @@ def paginate(
             raise query_error(f"$pagesize must be at most {MAX_PAGE_SIZE}.")
         size = MAX_PAGE_SIZE
     total = len(items)
+    page_items = items[(page - 1) * size: page * size]
     return {
         "Meta": {
             "CurrentPage": page,
@@ -258,6 +309,6 @@ def paginate(
             "TotalNumberOfResults": total,
             "ServerTimeUtc": server_time,
         },
-        "Data": items[(page - 1) * size: page * size],
+        "Data": _select(page_items, selected, fields, type_name) if selected is not None else page_items,
     }
 

@@ -65,3 +65,68 @@ def test_unknown_resource_under_v2_is_vismas_404_envelope(api, sbx):
         assert "/v2/nosuchresource" in err["DeveloperErrorMessage"]
     outside = httpx.get(f"{sbx.url}/nosuchpage")
     assert outside.status_code == 404 and outside.text == "Not Found"
+
+
+# -- 2. Query options -------------------------------------------------------------------------------------------------
+
+
+def _three_vouchers(client) -> None:
+    for day in ("2026-03-31", "2026-01-31", "2026-02-28"):
+        assert client.post("/v2/vouchers", json=voucher(day, f"Loonjournaal {day}")).status_code == 201
+
+
+def test_orderby_on_vouchers(api, check):
+    # Visma's docs list "Sorting" among the query options of every list (developer.vismaonline.com "Query
+    # Customization", TOC in api-evangelist/visma llms/visma-eaccounting-llms.txt); pwitab/visma (visma/api.py,
+    # OrderByFilterParser) sends $orderby=<PascalCase property>, optionally with asc/desc (OData).
+    client = api(BAKKERIJ)
+    _three_vouchers(client)
+    dates = [v["VoucherDate"][:10] for v in check(client.get(
+        "/v2/vouchers", params={"$orderby": "VoucherDate desc"})).json()["Data"]]
+    assert dates == ["2026-03-31", "2026-02-28", "2026-01-31"]
+    numbers = [v["NumberAndNumberSeries"] for v in check(client.get(
+        f"/v2/vouchers/{FY2026}", params={"$orderby": "VoucherText asc,VoucherDate"})).json()["Data"]]
+    assert numbers == ["A2", "A3", "A1"]
+
+
+def test_orderby_or_select_on_a_property_the_resource_lacks_is_6000(api, check):
+    # VoucherApi has no "Number" (Visma's OpenAPI document); OData refuses an undeclared property with
+    # "Could not find a property named '…' on type '…'." (Microsoft.OData MetadataBinder_PropertyNotDeclared) and
+    # Visma's catalogue answers a query it cannot use with 6000 QueryParameterError (docs/error-codes-copy-1).
+    client = api(BAKKERIJ)
+    for params in ({"$orderby": "Number"}, {"$select": "Id,Number"}, {"$filter": "Number eq 1"}):
+        err = error_of(check(client.get("/v2/vouchers", params=params)))
+        assert err["ErrorCode"] == 6000
+        assert err["DeveloperErrorMessage"] == (
+            "QueryParameterError - Could not find a property named 'Number' on type 'VoucherApi'.")
+    rows = error_of(check(client.get("/v2/vouchers", params={"$orderby": "Rows"})))
+    assert rows["ErrorCode"] == 6000 and "single value of primitive type" in rows["DeveloperErrorMessage"]
+    bad = error_of(check(client.get("/v2/fiscalyears", params={"$orderby": "StartDate upwards"})))
+    assert bad["ErrorCode"] == 6000 and "asc or desc" in bad["DeveloperErrorMessage"]
+
+
+def test_select_keeps_only_the_named_properties(api, check):
+    # "Selecting" is one of Visma's documented query options (same TOC as above); OData $select returns only the
+    # named properties, the paging envelope stays whole.
+    client = api(BAKKERIJ)
+    _three_vouchers(client)
+    body = client.get("/v2/vouchers", params={"$select": "Id,VoucherDate", "$orderby": "VoucherDate",
+                                              "$pagesize": "2"}).json()
+    assert body["Meta"]["TotalNumberOfResults"] == 3 and body["Meta"]["TotalNumberOfPages"] == 2
+    assert [sorted(v) for v in body["Data"]] == [["Id", "VoucherDate"], ["Id", "VoucherDate"]]
+    assert body["Data"][0]["VoucherDate"].startswith("2026-01-31")
+    years = check(client.get("/v2/fiscalyears", params={"$select": "*"})).json()["Data"]
+    assert set(years[0]) == {"Id", "StartDate", "EndDate", "IsLockedForAccounting", "BookkeepingMethod"}
+
+
+def test_filter_and_paging_together(api, check):
+    # $filter (OData, 6000/6001 on what Visma cannot use) and $page/$pagesize (1-based, as pwitab/visma and the
+    # VismaAPI client of visma-eaccounting.md [C7] send them) combine on one list.
+    client = api(BAKKERIJ)
+    _three_vouchers(client)
+    page = check(client.get("/v2/vouchers", params={"$filter": "VoucherDate ge 2026-02-01", "$orderby": "VoucherDate",
+                                                    "$page": "2", "$pagesize": "1"})).json()
+    assert page["Meta"]["CurrentPage"] == 2 and page["Meta"]["TotalNumberOfResults"] == 2
+    assert [v["VoucherDate"][:10] for v in page["Data"]] == ["2026-03-31"]
+    bad_date = error_of(check(client.get("/v2/vouchers", params={"$filter": "VoucherDate eq 2026-02-30"})))
+    assert bad_date["ErrorCode"] == 6001
