@@ -21,8 +21,9 @@ rt = get_runtime()
 
 st.title("Troubleshooting")
 st.caption(
-    "Find what an error means and how to fix it: paste the message, search the catalogue, see which errors hit "
-    "customers this period, check a mapping before sending, and download a support bundle for a ticket."
+    "Find what an error means and how to fix it: paste the message (the answer says how sure it is), search the "
+    "catalogue, see which errors hit customers this period, check a mapping before sending, and download a support "
+    "bundle for a ticket."
 )
 
 # ------------------------------------------------------------------------------------------- ?entry=<id> deep link
