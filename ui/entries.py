@@ -53,6 +53,9 @@ def show_entry(entry_id: str, *, title_prefix: str = "") -> None:
             st.markdown(f"**{title_prefix}{entry.title}**")
             st.markdown(f"**Cause:** {entry.cause}")
             st.markdown(solution_markdown(entry.solution))
+            if entry.steps:  # the article's one-line solutions get their full steps here (e.g. the API module first)
+                with st.expander("Step by step", icon=":material/format_list_numbered:"):
+                    st.markdown("\n".join(f"{i}. {step}" for i, step in enumerate(entry.steps, 1)))
             if entry.fix_in:
                 place = services.FIX_IN_PLACES.get(entry.fix_in)
                 st.caption(f"Where to fix it: {place.phrase if place else entry.fix_in}")

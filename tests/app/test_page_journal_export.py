@@ -58,7 +58,7 @@ def test_run_link_focuses_the_run_with_preview_and_attempts(rt, with_failure):
     assert "Balanced" in text  # the voucher preview
     assert any(m.label == "Total debit" and m.value.startswith("€") for m in at.metric)
     # the history of attempts
-    assert any("outcome" in df.value.columns and "failed" in set(df.value["outcome"]) for df in at.dataframe)
+    assert any("outcome" in df.value.columns and "Failed" in set(df.value["outcome"]) for df in at.dataframe)
 
 
 def test_run_link_reads_one_run_not_every_run(rt, mapped, monkeypatch):
