@@ -102,7 +102,9 @@ ACCOUNT_FLAGS = {"active": "active", "cost_center_allowed": "cc_allowed",
                  "first_cost_center_mandatory": "cc_mandatory", "project_allowed": "project_allowed"}
 
 
-def _bool_patch(body: dict[str, Any] | None, allowed: dict[str, str], extra: frozenset[str] = frozenset()) -> dict | str:
+def _bool_patch(
+    body: dict[str, Any] | None, allowed: dict[str, str], extra: frozenset[str] = frozenset()
+) -> dict[str, bool] | str:
     """``{stored_key: bool}`` from an admin body, or the message saying what is wrong."""
     if body is None:
         return f"Send a JSON object with any of: {', '.join(allowed)}."

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from sandbox import admin, api, errors, faults, identity, ledger, model, seed, token_endpoint
+from sandbox import admin, api, drafts, errors, faults, identity, ledger, model, seed, token_endpoint
 from sandbox.store import Store
 
 
@@ -171,6 +171,7 @@ def create_app(
         Route("/.well-known/openid-configuration/jwks", identity.jwks, methods=["GET"]),
         *api.ROUTES,
         *ledger.ROUTES,
+        *drafts.ROUTES,
         *admin.ROUTES,
     ]
     app = Starlette(routes=routes, exception_handlers={404: not_found})
