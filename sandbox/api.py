@@ -9,10 +9,14 @@ Visma's OpenAPI document (schemas FiscalYearApi, AccountApi, CostCenterApi, Vouc
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -63,10 +67,116 @@ def v2(template: str, scopes: list[str] | None, write: bool = False) -> Callable
                 return await fn(request, ctx)
             except ApiError as err:
                 return errors.error_response(err)
+            except UnsupportedMediaType as err:
+                return err.response()
 
         return endpoint
 
     return deco
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# request bodies
+#
+# The v2 API was built on ASP.NET Web API: its Swagger 2.0 document (2023) lists, for every POST, the media types of
+# Web API's formatters: application/json, text/json, application/xml, text/xml, multipart/form-data and
+# application/x-www-form-urlencoded. The sandbox reads JSON and form-encoded bodies; a form body uses ASP.NET's
+# bracket notation (``Rows[0][AccountNumber]=4000``, jQuery style, or ``Rows[0].AccountNumber=4000``, MVC style; Web
+# API's JQueryMvcFormUrlEncodedFormatter reads both) and its text values are converted as Web API's model binding
+# converts them. Any other media type gets Web API's own 415 answer (aspnet/AspNetWebStack,
+# FormatterParameterBindingTest): ``{"Message": "The request entity's media type 'text/plain' is not supported for
+# this resource."}``; a body without a Content-Type is ``application/octet-stream`` to Web API.
+
+JSON_MEDIA_TYPES = frozenset({"application/json", "text/json"})
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+INT_FIELDS = frozenset({"AccountNumber", "VoucherType", "HarvestYear", "BookkeepingMethod"})
+DECIMAL_FIELDS = frozenset({"DebitAmount", "CreditAmount", "VatAmount", "Quantity", "Weight"})
+_KEY_PART = re.compile(r"\[([^\[\]]*)\]|\.([^.\[\]]+)")
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+class UnsupportedMediaType(Exception):
+    """A body in a media type the API has no formatter for: ASP.NET Web API's 415 (see above)."""
+
+    def __init__(self, media_type: str) -> None:
+        super().__init__(media_type)
+        self.media_type = media_type
+
+    def response(self) -> Response:
+        text = f"The request entity's media type '{self.media_type}' is not supported for this resource."
+        return Response(json.dumps({"Message": text}), status_code=415, media_type="application/json; charset=utf-8")
+
+
+async def read_body(request: Request) -> dict[str, Any]:
+    """The request's body as a dict, from JSON or a form; UnsupportedMediaType or Visma's 2000 otherwise."""
+    raw = await request.body()
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media in JSON_MEDIA_TYPES or (not raw and not media):
+        return vouchers.parse_body(raw)
+    if media == FORM_MEDIA_TYPE:
+        return form_body(raw)
+    raise UnsupportedMediaType(media or "application/octet-stream")
+
+
+def form_body(raw: bytes) -> dict[str, Any]:
+    """An ``application/x-www-form-urlencoded`` body in ASP.NET's bracket notation, as the nested dict JSON gives."""
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw))
+    except (UnicodeDecodeError, ValueError):
+        raise errors.validation_error("Body", "The request body is not valid form data.") from None
+    tree: dict[str, Any] = {}
+    for key, value in pairs:
+        path = _key_path(key)
+        if path is None:
+            raise errors.validation_error(key, f"'{key}' is not a valid field name.")
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise errors.validation_error(key, f"'{key}' gives a value and a list or object at once.")
+        if isinstance(node.get(path[-1]), dict):
+            raise errors.validation_error(key, f"'{key}' gives a value and a list or object at once.")
+        node.setdefault(path[-1], _typed(path[-1], value))  # the first value of a repeated key counts
+    return _lists(tree)
+
+
+def _key_path(key: str) -> list[str] | None:
+    head = re.match(r"[A-Za-z_][A-Za-z0-9_]*", key)
+    if head is None:
+        return None
+    path, pos = [head.group(0)], head.end()
+    while pos < len(key):
+        m = _KEY_PART.match(key, pos)
+        if m is None or m.end() == pos or not (m.group(1) or m.group(2)):
+            return None
+        path.append(m.group(1) or m.group(2))
+        pos = m.end()
+    return path
+
+
+def _typed(name: str, value: str) -> Any:
+    """A form value converted as model binding converts it for the property ``name``; what fails stays text."""
+    if value == "":
+        return None
+    if name in INT_FIELDS and _INTEGER.fullmatch(value):
+        return int(value)
+    if name in DECIMAL_FIELDS:
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return value
+        return number if number.is_finite() else value
+    return value
+
+
+def _lists(node: Any) -> Any:
+    """``{"0": …, "1": …}`` (every key an index) becomes a list in index order; recursively."""
+    if not isinstance(node, dict):
+        return node
+    items = {k: _lists(v) for k, v in node.items()}
+    if items and all(k.isdigit() for k in items):
+        return [items[k] for k in sorted(items, key=int)]
+    return items
 
 
 def _required_scopes(tx: Tx, scopes: list[str] | None) -> list[str]:
@@ -215,7 +325,7 @@ async def create_fiscalyear(request: Request, ctx: dict[str, Any]) -> Response:
     Re-creating a year that the ``no_fiscal_year`` state hid brings it back (with its chart of accounts): the fix the
     vendor's article gives, "create the fiscal year", works in a demo.
     """
-    body = vouchers.parse_body(await request.body())
+    body = await read_body(request)
     start = _body_date(body, "StartDate")
     end = _body_date(body, "EndDate")
     if end < start:
@@ -335,7 +445,7 @@ def _is_guid(value: str) -> bool:
 @v2("/v2/vouchers", ACCOUNTING_WRITE, write=True)
 async def create_voucher(request: Request, ctx: dict[str, Any]) -> Response:
     flags = vouchers.parse_flags(request.query_params)
-    body = vouchers.parse_body(await request.body())
+    body = await read_body(request)
     cid = ctx["company"]["id"]
     with _store(request).tx() as tx:
         # The guard checked the token before the latency fault; a reset or a revocation during that wait ends it.

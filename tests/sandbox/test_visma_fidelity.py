@@ -6,6 +6,7 @@ comment says so and names what the decision rests on instead.
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import httpx
@@ -130,3 +131,54 @@ def test_filter_and_paging_together(api, check):
     assert [v["VoucherDate"][:10] for v in page["Data"]] == ["2026-03-31"]
     bad_date = error_of(check(client.get("/v2/vouchers", params={"$filter": "VoucherDate eq 2026-02-30"})))
     assert bad_date["ErrorCode"] == 6001
+
+
+# -- 3. Request bodies ------------------------------------------------------------------------------------------------
+
+
+def test_voucher_posted_form_encoded_in_aspnet_bracket_notation(api, check):
+    # Visma's Swagger 2.0 document (2023, runeh/accounting-api-changelogs eaccounting.json) lists for POST /v2/vouchers
+    # "consumes": application/json, text/json, application/xml, text/xml, multipart/form-data,
+    # application/x-www-form-urlencoded: ASP.NET Web API's formatters. Its JQueryMvcFormUrlEncodedFormatter
+    # (aspnet/AspNetWebStack) binds Rows[0][AccountNumber] (jQuery) and Rows[0].AccountNumber (MVC) alike.
+    client = api(BAKKERIJ)
+    form = {"VoucherDate": "2026-03-31", "VoucherText": "Loonjournaal maart 2026",
+            "Rows[0][AccountNumber]": "4000", "Rows[0][DebitAmount]": "1250.50", "Rows[0][TransactionText]": "Bruto",
+            "Rows[1].AccountNumber": "1520", "Rows[1].CreditAmount": "1250.50", "Rows[1].TransactionText": ""}
+    created = check(client.post("/v2/vouchers", data=form))
+    assert created.status_code == 201, created.text
+    rows = created.json()["Rows"]
+    assert [(r["AccountNumber"], r["DebitAmount"], r["CreditAmount"]) for r in rows] == [
+        (4000, 1250.5, 0.0), (1520, 0.0, 1250.5)]
+    assert rows[0]["TransactionText"] == "Bruto" and rows[1]["TransactionText"] is None
+    year = check(client.post("/v2/fiscalyears", data={"StartDate": "2027-01-01", "EndDate": "2027-12-31"}))
+    assert year.status_code == 201 and year.json()["StartDate"].startswith("2027-01-01")
+
+
+def test_form_values_that_do_not_convert_are_vismas_2000(api, check):
+    # Model binding leaves a value it cannot convert unset and the model is invalid: Visma answers 2000
+    # DataModelValidationError (developer.vismaonline.com/docs/error-codes-copy-1) naming the field.
+    form = {"VoucherDate": "2026-03-31", "VoucherText": "x", "Rows[0][AccountNumber]": "vierduizend",
+            "Rows[0][DebitAmount]": "1", "Rows[1][AccountNumber]": "1520", "Rows[1][CreditAmount]": "één"}
+    err = error_of(check(api(BAKKERIJ).post("/v2/vouchers", data=form)))
+    assert err["ErrorCode"] == 2000
+    assert "Rows[0].AccountNumber: " in err["DeveloperErrorMessage"]
+    assert "Rows[1].CreditAmount: The CreditAmount must be a number." in err["DeveloperErrorMessage"]
+
+
+def test_unsupported_media_type_is_web_apis_415(api):
+    # ASP.NET Web API answers a body no formatter reads with 415 and {"Message": "The request entity's media type
+    # '…' is not supported for this resource."} (aspnet/AspNetWebStack test/System.Web.Http.Test/ModelBinding/
+    # FormatterParameterBindingTest.cs); a body without Content-Type is application/octet-stream to it.
+    client = api(BAKKERIJ)
+    cases = [("text/plain", b"VoucherText=x"), (None, b'{"VoucherText": "x"}')]
+    for content_type, raw in cases:
+        headers = {"Content-Type": content_type} if content_type else {}
+        r = client.post("/v2/vouchers", content=raw, headers=headers)
+        media = content_type or "application/octet-stream"
+        assert r.status_code == 415
+        assert r.json() == {"Message": f"The request entity's media type '{media}' is not supported for this resource."}
+    assert client.get("/v2/vouchers").json()["Meta"]["TotalNumberOfResults"] == 0
+    json_as_text_json = client.post("/v2/vouchers", content=json.dumps(voucher()).encode(),
+                                    headers={"Content-Type": "text/json; charset=utf-8"})
+    assert json_as_text_json.status_code == 201
