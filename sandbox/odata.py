@@ -12,7 +12,9 @@ ignores query options it does not know.
 
 Where Visma's documents are silent (visma-eaccounting.md §8) the sandbox decides, strictly:
 - ``$page`` is 1-based; ``$pagesize`` defaults to 50 (a third-party guide [C8]) and is at most 1000; a bigger value is
-  400/6000 unless the ``pagesize_over_max`` setting is ``"clamp"``; a page past the end answers an empty ``Data``.
+  400/6000 unless the ``pagesize_over_max`` setting is ``"clamp"``; a page past the end answers an empty ``Data``; an
+  empty list is one page (``TotalNumberOfPages`` 1), as a client paging until ``CurrentPage == TotalNumberOfPages``
+  against Visma (pwitab/visma) needs.
 - ``$filter`` is an OData subset on top-level fields: ``eq ne gt ge lt le``, ``and or not``, parentheses,
   ``contains(F,'x')``, ``startswith(F,'x')``, ``endswith(F,'x')``; literals ``'text'`` (``''`` escapes a quote),
   numbers, ``true false null``, dates ``2026-01-31`` / ``2026-01-31T00:00:00Z`` and ``datetime'2026-01-31'``.
@@ -305,7 +307,8 @@ def paginate(
         "Meta": {
             "CurrentPage": page,
             "PageSize": size,
-            "TotalNumberOfPages": math.ceil(total / size) if total else 0,
+            # An empty list is one empty page, not none (sandbox/README.md "Behaviour and its sources", point 4).
+            "TotalNumberOfPages": max(1, math.ceil(total / size)),
             "TotalNumberOfResults": total,
             "ServerTimeUtc": server_time,
         },

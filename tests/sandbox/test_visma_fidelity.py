@@ -182,3 +182,39 @@ def test_unsupported_media_type_is_web_apis_415(api):
     json_as_text_json = client.post("/v2/vouchers", content=json.dumps(voucher()).encode(),
                                     headers={"Content-Type": "text/json; charset=utf-8"})
     assert json_as_text_json.status_code == 201
+
+
+# -- 4. Paging of an empty list ---------------------------------------------------------------------------------------
+
+
+def test_empty_list_is_one_empty_page(api, check):
+    # pwitab/visma (visma/query.py @ ffa6698, APIModelIterable) pages until CurrentPage == TotalNumberOfPages, and its
+    # integration tests, run against Visma's own sandbox, list possibly empty resources and handle the empty result
+    # (tests/integration/test_integration_cost_centers.py: "if length == 0"): that loop ends on an empty list only
+    # if Visma answers TotalNumberOfPages 1 there, not 0. Visma's documentation gives no example of an empty page.
+    body = check(api(BAKKERIJ).get("/v2/vouchers")).json()
+    assert body["Data"] == []
+    meta = body["Meta"]
+    assert (meta["CurrentPage"], meta["PageSize"], meta["TotalNumberOfPages"], meta["TotalNumberOfResults"]) == (
+        1, 50, 1, 0)
+    assert check(api(BAKKERIJ).get("/v2/vouchers", params={"$filter": "VoucherText eq 'geen'"})).json()["Meta"][
+        "TotalNumberOfPages"] == 1
+
+
+def test_core_paging_ends_on_an_empty_list_whatever_visma_says(api, sbx):
+    # The product must not depend on the decision above: with TotalNumberOfPages 0 or 1, one request and done.
+    from core.visma.client import VismaClient
+
+    for total_pages in (0, 1):
+        calls: list[str] = []
+
+        def answer(request: httpx.Request, pages: int = total_pages) -> httpx.Response:
+            calls.append(str(request.url))
+            meta = {"CurrentPage": 1, "PageSize": 500, "TotalNumberOfPages": pages, "TotalNumberOfResults": 0,
+                    "ServerTimeUtc": "2026-03-31T00:00:00Z"}
+            return httpx.Response(200, json={"Meta": meta, "Data": []})
+
+        client = VismaClient("https://eaccountingapi.example/v2", transport=httpx.MockTransport(answer))
+        assert client.get_all("/vouchers", token="t") == [] and len(calls) == 1
+    token = api(BAKKERIJ).headers["Authorization"].split(" ", 1)[1]
+    assert VismaClient(f"{sbx.url}/v2").vouchers(token) == []
