@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from sandbox import admin, api, drafts, errors, faults, identity, ledger, model, seed, token_endpoint
+from sandbox import admin, api, attachments, drafts, errors, faults, identity, ledger, model, seed, token_endpoint
 from sandbox.store import Store
 
 
@@ -172,6 +172,7 @@ def create_app(
         *api.ROUTES,
         *ledger.ROUTES,
         *drafts.ROUTES,
+        *attachments.ROUTES,
         *admin.ROUTES,
     ]
     app = Starlette(routes=routes, exception_handlers={404: not_found})
