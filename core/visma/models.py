@@ -14,16 +14,26 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
+# A date, or a .NET date-time: time to the second with up to 7 fraction digits (DateTime ticks), then nothing, ``Z``
+# or an offset. Nothing else is accepted: a value of another shape is a change on Visma's side to notice, not to guess.
+_DATE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,7})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?)?"
+)
 
 
 def parse_date(value: Any) -> date | None:
-    """A calendar date from Visma: the date part as written (time and offset are midnight noise on date fields)."""
+    """A calendar date from Visma: the date part as written.
+
+    Visma sends date fields as ``2026-03-31``, ``2026-03-31T00:00:00`` or ``2026-03-31T00:00:00Z`` (sandbox/README.md
+    "Behaviour and its sources", point 5). The time and offset are midnight noise on a date field, so the date is the
+    one written, never shifted to another zone (``2026-03-31T00:00:00+02:00`` is the 31st, not the 30th in UTC).
+    """
     if value is None or value == "":
         return None
     if isinstance(value, date):
         return value
-    match = _DATE.match(str(value))
+    match = _DATE.fullmatch(str(value))
     if not match:
         raise ValueError(f"not a date: {value!r}")
     return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))

@@ -7,9 +7,12 @@ comment says so and names what the decision rests on instead.
 from __future__ import annotations
 
 import json
+import re
 import uuid
+from datetime import date
 
 import httpx
+import pytest
 
 from sandbox import seed
 from sandbox.testing import ENVELOPE_KEYS, error_of
@@ -218,3 +221,61 @@ def test_core_paging_ends_on_an_empty_list_whatever_visma_says(api, sbx):
         assert client.get_all("/vouchers", token="t") == [] and len(calls) == 1
     token = api(BAKKERIJ).headers["Authorization"].split(" ", 1)[1]
     assert VismaClient(f"{sbx.url}/v2").vouchers(token) == []
+
+
+# -- 5. Dates ---------------------------------------------------------------------------------------------------------
+
+DATE_TIME_Z = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
+def _date_fields(node, path=""):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _date_fields(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _date_fields(value, f"{path}[{i}]")
+    elif path.endswith(("Date", "Utc", "LockedTo")):
+        yield path, node
+
+
+def test_every_date_the_sandbox_serves_is_a_utc_date_time(api, check):
+    # Field-exact captures of a live Spiris/eAccounting sandbox in 2026 (find_string index ids 57385394561, a public
+    # Python client's tests): CreatedUtc "2026-06-27T17:34:17.672816Z", ModifiedUtc "2026-06-27T17:34:17.6730217Z",
+    # PaymentDate "2026-06-10T00:00:00Z": with a time part, in UTC with a "Z". Visma's OpenAPI document types the
+    # date fields (VoucherDate, StartDate, EndDate, AccountingLockedTo) format: date-time, which needs the offset.
+    # Older answers without an offset ("2026-03-31T00:00:00") and plain dates are read by the client (test below).
+    client = api(BAKKERIJ)
+    assert client.post("/v2/vouchers", json=voucher()).status_code == 201
+    answers = [check(client.get(path)).json() for path in (
+        "/v2/vouchers", f"/v2/vouchers/{FY2026}", "/v2/fiscalyears", f"/v2/fiscalyears/{FY2026}", "/v2/accounts",
+        "/v2/costcenters", "/v2/companysettings")]
+    seen = [(path, value) for answer in answers for path, value in _date_fields(answer) if value is not None]
+    assert {p.rsplit(".", 1)[-1] for p, _ in seen} >= {
+        "VoucherDate", "CreatedUtc", "ModifiedUtc", "ServerTimeUtc", "StartDate", "EndDate", "AccountingLockedTo"}
+    assert [(p, v) for p, v in seen if not DATE_TIME_Z.fullmatch(v)] == []
+    voucher_date = answers[0]["Data"][0]["VoucherDate"]
+    assert voucher_date == "2026-03-31T00:00:00Z"
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("2026-03-31", date(2026, 3, 31)), ("2026-03-31T00:00:00", date(2026, 3, 31)),
+    ("2026-03-31T00:00:00Z", date(2026, 3, 31)), ("2026-03-31T00:00:00+02:00", date(2026, 3, 31)),
+    ("2026-03-31T23:30:00-05:00", date(2026, 3, 31)), ("2026-06-27T17:34:17.6730217Z", date(2026, 6, 27)),
+])
+def test_client_reads_every_date_form_as_the_date_written(text, day):
+    # The forms above (live captures with Z, older .NET answers without an offset, plain dates seen on DueDate in the
+    # same 2026 captures): the product takes the date as written, never shifted to UTC.
+    from core.visma.models import parse_date
+
+    assert parse_date(text) == day
+
+
+@pytest.mark.parametrize("text", ["31-03-2026", "2026-02-30", "2026-03-31Tnoon", "2026-03-31 00:00:00",
+                                  " 2026-03-31", "2026-03-31T24:00:00", "2026-03-31T00:00:00.12345678Z",
+                                  "2026-03-31T00:00:00+2"])
+def test_client_refuses_what_is_not_a_visma_date(text):
+    from core.visma.models import parse_date
+
+    with pytest.raises(ValueError):
+        parse_date(text)
