@@ -204,51 +204,60 @@ def company_grid(_rt, db: str) -> pd.DataFrame:
     return status_pivot(frame) if not frame.empty else frame
 
 
-st.subheader("Export status per company and period")
-table = company_grid(rt, db_key(rt))
-if table.empty:
-    st.info("No processed runs yet.")
-    st.stop()
-c1, c2, c3 = st.columns([3, 1.2, 1])
-query = c1.text_input("Find a company", key="ov_search", placeholder="Name or code")
-attention = c2.toggle("Needing attention only", help="Companies with failed or not-sent runs.",
-                      value=len(table) > PAGE_SIZE, key="ov_attention")
-if query:
-    needle = query.strip().lower()
-    table = table[table["company"].str.lower().str.contains(needle, regex=False)
-                  | table["company_code"].str.lower().str.contains(needle, regex=False)]
-if attention:
-    table = table[(table["failed"] > 0) | (table["not sent"] > 0)]
-pages = max(1, -(-len(table) // PAGE_SIZE))
-page = c3.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, key="ov_page") if pages > 1 else 1
-shown = table.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-st.markdown(f"{count(len(table), 'company', 'companies')}, those with failed runs first · "
-            + " ".join(export_badge(s) for s in ("sent", "failed", "unconfirmed", "not_sent")))
+def status_grid() -> None:
+    """The company × period grid: a page of companies, those with failed runs first."""
+    table = company_grid(rt, db_key(rt))
+    if table.empty:
+        st.info("No processed runs yet.")
+        return
+    c1, c2, c3 = st.columns([3, 1.2, 1])
+    query = c1.text_input("Find a company", key="ov_search", placeholder="Name or code")
+    attention = c2.toggle("Needing attention only", help="Companies with failed or not-sent runs.",
+                          value=len(table) > PAGE_SIZE, key="ov_attention")
+    if query:
+        needle = query.strip().lower()
+        table = table[table["company"].str.lower().str.contains(needle, regex=False)
+                      | table["company_code"].str.lower().str.contains(needle, regex=False)]
+    if attention:
+        table = table[(table["failed"] > 0) | (table["not sent"] > 0)]
+    pages = max(1, -(-len(table) // PAGE_SIZE))
+    page = (c3.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, key="ov_page")
+            if pages > 1 else 1)
+    shown = table.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    st.markdown(f"{count(len(table), 'company', 'companies')}, those with failed runs first · "
+                + " ".join(export_badge(s) for s in ("sent", "failed", "unconfirmed", "not_sent")))
 
-periods = [c for c in shown.columns if c not in ("company_code", "company", "failed", "not sent")]
-labels = shown[periods].map(lambda s: STATUS_LABELS.get(s, "") if isinstance(s, str) else "")
-styled = pd.concat([shown[["company", "company_code", "failed", "not sent"]], labels], axis=1).style.apply(
-    lambda col: [status_cell_style(s) for s in shown[col.name]],
-    subset=periods,
-)
-st.dataframe(
-    styled,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        # the company and its counts pinned on the left, the periods scroll beside them
-        "company": st.column_config.TextColumn("Company", pinned=True, width=200),
-        "company_code": st.column_config.TextColumn("Code", width=130),
-        "failed": st.column_config.NumberColumn("Failed", width=60),
-        "not sent": st.column_config.NumberColumn("Not sent", width=70),
-        **{p: st.column_config.TextColumn(p, width=85) for p in periods},
-    },
-)
-st.page_link(JOURNAL_EXPORT_PAGE, label="Send or fix runs on Journal Export", icon=":material/upload_file:")
+    periods = [c for c in shown.columns if c not in ("company_code", "company", "failed", "not sent")]
+    labels = shown[periods].map(lambda s: STATUS_LABELS.get(s, "") if isinstance(s, str) else "")
+    styled = pd.concat([shown[["company", "company_code", "failed", "not sent"]], labels], axis=1).style.apply(
+        lambda col: [status_cell_style(s) for s in shown[col.name]],
+        subset=periods,
+    )
+    st.dataframe(
+        styled,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            # the company and its counts pinned on the left, the periods scroll beside them
+            "company": st.column_config.TextColumn("Company", pinned=True, width=200),
+            "company_code": st.column_config.TextColumn("Code", width=130),
+            "failed": st.column_config.NumberColumn("Failed", width=60),
+            "not sent": st.column_config.NumberColumn("Not sent", width=70),
+            **{p: st.column_config.TextColumn(p, width=85) for p in periods},
+        },
+    )
+    st.page_link(JOURNAL_EXPORT_PAGE, label="Send or fix runs on Journal Export", icon=":material/upload_file:")
+
 
 # ------------------------------------------------------------------------------------------ export log
 
 from ui.export_log import export_log_panel  # noqa: E402 - this section is appended after the page's own blocks
 
-st.subheader("Export log")
-export_log_panel(rt, key="ov_log")
+# Two views of every run, one at a time: only the open tab runs, so the page costs what it shows.
+grid_tab, log_tab = st.tabs(["Status per company and period", "Export log"], key="ov_tab", on_change="rerun")
+with grid_tab:
+    if grid_tab.open is None or grid_tab.open:
+        status_grid()
+with log_tab:
+    if log_tab.open:
+        export_log_panel(rt, key="ov_log")
