@@ -160,6 +160,24 @@ async def set_fiscal_year(request: Request) -> Response:
         return JSONResponse({"id": fy["Id"], "start": fy["start"], "end": fy["end"], "locked": fy["locked"]})
 
 
+async def set_cost_center_item(request: Request) -> Response:
+    """Deactivate or reactivate a cost centre item (by short name): a voucher row using an inactive one is refused
+    with 5006 InactiveCostCenter, and GET /v2/costcenters shows it inactive."""
+    body = await _json_body(request)
+    patch = _bool_patch(body, {"active": "IsActive"})
+    if isinstance(patch, str):
+        return _bad(patch)
+    cid = request.path_params["company_id"]
+    short = request.path_params["short_name"]
+    with _store(request).tx() as tx:
+        item = tx.get("cci", seed.cost_center_item_id(cid, short))
+        if item is None or item not in tx.list("cci", cid):
+            return _bad(f"No cost centre item {short} in company {cid}.", 404)
+        item.update(patch)
+        tx.put("cci", item["Id"], item, company=cid)
+        return JSONResponse({"id": item["Id"], "short_name": short, "active": item["IsActive"]})
+
+
 async def set_project(request: Request) -> Response:
     """Finish or reopen a project: a voucher row on a finished project is refused with 5005 ProjectEnded."""
     body = await _json_body(request)
@@ -350,6 +368,7 @@ ROUTES = [
     Route("/_sandbox/companies/{company_id}/faults", set_company_faults, methods=["PUT"]),
     Route("/_sandbox/companies/{company_id}/accounts/{number}", set_account_flags, methods=["PUT"]),
     Route("/_sandbox/companies/{company_id}/fiscal-years/{fiscal_year_id}", set_fiscal_year, methods=["PUT"]),
+    Route("/_sandbox/companies/{company_id}/cost-center-items/{short_name}", set_cost_center_item, methods=["PUT"]),
     Route("/_sandbox/companies/{company_id}/projects/{number}", set_project, methods=["PUT"]),
     Route("/_sandbox/companies/{company_id}/attachments", set_attachments, methods=["PUT"]),
     Route("/_sandbox/vouchers", list_vouchers, methods=["GET"]),

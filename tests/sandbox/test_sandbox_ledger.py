@@ -100,6 +100,21 @@ def test_admin_account_flags_are_checked(sbx):
     assert r.status_code == 404
 
 
+def test_admin_deactivates_a_cost_center_item(api, check, sbx):
+    client = api(BAKKERIJ)
+    r = admin_put(sbx, "cost-center-items/PROD", {"active": False})
+    assert r.status_code == 200 and r.json() == {"id": PROD, "short_name": "PROD", "active": False}
+    items = {i["ShortName"]: i for i in check(client.get("/v2/costcenters")).json()["Data"][0]["Items"]}
+    assert items["PROD"]["IsActive"] is False
+    refused = check(client.post("/v2/vouchers", json=voucher()))
+    assert refused.json()["ErrorCode"] == 5006
+    assert refused.json()["DeveloperErrorMessage"] == "InactiveCostCenter - Cost center item PROD is inactive."
+    admin_put(sbx, "cost-center-items/PROD", {"active": True}).raise_for_status()
+    assert check(client.post("/v2/vouchers", json=voucher())).status_code == 201
+    assert admin_put(sbx, "cost-center-items/NOPE", {"active": False}).status_code == 404
+    assert admin_put(sbx, "cost-center-items/PROD", {"active": 0}).status_code == 400
+
+
 def test_projects(api, check):
     body = check(api(BAKKERIJ, scope="ea:api ea:purchase_readonly").get("/v2/projects")).json()
     by_number = {p["Number"]: p for p in body["Data"]}
