@@ -110,6 +110,8 @@ from core.troubleshooting.catalogue import Entry as Entry
 from core.troubleshooting.catalogue import catalogue as catalogue
 from core.troubleshooting.catalogue import find_entry as find_entry
 from core.troubleshooting.classify import entry_for as entry_for
+from core.troubleshooting.confidence import EntryConfidence as EntryConfidence
+from core.troubleshooting.confidence import entry_confidence as entry_confidence
 from core.troubleshooting.matcher import MATCH_CONFIDENCE as MATCH_CONFIDENCE
 from core.troubleshooting.matcher import MatchResult as MatchResult
 from core.troubleshooting.matcher import match as match

@@ -201,7 +201,7 @@ with st.container(border=True):
             icon=":material/sync_problem:",
         )
         if account.status_entry_id:
-            show_entry(account.status_entry_id)
+            show_entry(account.status_entry_id, message=account.status_reason)
     elif status == "not_authorized":
         st.info(
             "Not authorized yet. *Authorize* opens Visma's login: sign in with the Visma user for this integration, "

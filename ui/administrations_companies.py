@@ -153,6 +153,11 @@ def show_findings(findings: list[dict]) -> None:
         detail = f"\n\n{plain(finding['detail'])}" if finding.get("detail") else ""
         SEVERITY_BOX[finding["severity"]](f"{plain(finding.get('message', ''))}{detail}")
         if finding.get("entry_id"):
+            sure = services.entry_confidence(finding["entry_id"], " ".join(
+                str(finding.get(k) or "") for k in ("message", "detail")))
+            if sure:  # how sure the catalogue is, in the words the Troubleshooting page uses
+                st.caption(f"{sure.level.capitalize()} confidence" + (f": {plain(sure.note)}" if sure.note else ""),
+                           help=sure.meaning)
             troubleshooting_link(finding["entry_id"], label="How to fix it")
     if passed:
         with st.expander(f"{count(len(passed), 'check')} passed", icon=":material/check_circle:"):

@@ -10,6 +10,7 @@ import streamlit as st
 
 from core import services, words
 from ui.frame import TROUBLESHOOTING_PAGE
+from ui.text import plain
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +44,23 @@ def solution_markdown(solution: str) -> str:
     return f"**Solution:** {solution}"
 
 
-def show_entry(entry_id: str, *, title_prefix: str = "") -> None:
-    """Render a troubleshooting entry: title, cause, solution, where to fix it, and a link to the full entry."""
+_CONFIDENCE_LOOKS = {"high": "green", "medium": "blue", "low": "orange"}
+
+
+def show_entry(entry_id: str, *, title_prefix: str = "", message: str | None = None) -> None:
+    """Render a troubleshooting entry: title, cause, solution, where to fix it, and a link to the full entry. With
+    the ``message`` it came with, how sure the catalogue is that this entry explains it (as on Troubleshooting)."""
     entry = find_entry(entry_id)
     with st.container(border=True):
         if entry is None:
             st.markdown(f"**Troubleshooting entry `{entry_id}`**")
         else:
-            st.markdown(f"**{title_prefix}{entry.title}**")
+            sure = services.entry_confidence(entry_id, message)
+            badge = (f"  :{_CONFIDENCE_LOOKS.get(sure.level, 'gray')}-badge[{sure.level.capitalize()} confidence]"
+                     if sure else "")
+            st.markdown(f"**{title_prefix}{entry.title}**{badge}", help=sure.meaning if sure else None)
+            if sure and sure.note:
+                st.caption(f"Not sure: {plain(sure.note)}.")
             st.markdown(f"**Cause:** {entry.cause}")
             st.markdown(solution_markdown(entry.solution))
             if entry.steps:  # the article's one-line solutions get their full steps here (e.g. the API module first)

@@ -44,7 +44,7 @@ def show_error(exc: ServiceError) -> None:
     """A ServiceError for people: its message, then the catalogue entry's cause and solution when it has one."""
     st.error(plain(exc.message), icon=":material/error:")
     if exc.entry_id:
-        show_entry(exc.entry_id)
+        show_entry(exc.entry_id, message=exc.message)
 
 
 # ------------------------------------------------------------------------------------------------ flash messages
@@ -68,4 +68,4 @@ def show_flash() -> None:
         box = {"success": st.success, "info": st.info, "warning": st.warning}.get(kind, st.error)
         box(message)
         if entry_id:
-            show_entry(entry_id)
+            show_entry(entry_id, message=message)

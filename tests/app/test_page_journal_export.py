@@ -55,6 +55,7 @@ def test_run_link_focuses_the_run_with_preview_and_attempts(rt, with_failure):
     text = all_text(at)
     assert "Failed" in text
     assert "The fiscal year has not ben created yet in the portal of Visma." in text  # cause inline
+    assert ":green-badge[High confidence]" in text  # how sure, as the Troubleshooting page says it
     assert "Balanced" in text  # the voucher preview
     assert any(m.label == "Total debit" and m.value.startswith("€") for m in at.metric)
     # the history of attempts

@@ -173,7 +173,7 @@ def _show_failure(run: services.RunView) -> None:
     if entry is not None:
         st.error(f"Visma did not accept this journal entry: **{entry.title}**. Nothing was booked; fix the "
                  "cause below, then send it again.", icon=":material/error:")
-        show_entry(run.error_entry_id)
+        show_entry(run.error_entry_id, message=run.error_message)
     else:
         st.error("Visma did not accept this journal entry, for a reason the troubleshooting catalogue does not "
                  "know yet. Nothing was booked. Prepare a support bundle and attach it to a ticket.",
