@@ -36,6 +36,7 @@ import json
 import re
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -116,7 +117,8 @@ def _check_data(body: dict[str, Any], max_bytes: int, problems: list[tuple[str, 
     try:
         if not isinstance(data, str):
             raise ValueError
-        content = base64.b64decode(data, validate=True)
+        # .NET's Convert.FromBase64String, behind Visma's API, ignores white space (line-wrapped base64 is fine).
+        content = base64.b64decode(re.sub(r"\s+", "", data), validate=True)
     except (ValueError, binascii.Error):
         problems.append(("Data", "The Data must be a Base64 encoded byte array."))
         return b""
@@ -298,7 +300,7 @@ async def content(request: Request) -> Response:
     if att is None or data is None:
         return Response("No such attachment.", status_code=404, media_type="text/plain")
     return Response(base64.b64decode(data["data"]), media_type=att["ContentType"],
-                    headers={"Content-Disposition": f'inline; filename="{att["FileName"]}"'})
+                    headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(att['FileName'])}"})
 
 
 ROUTES = [

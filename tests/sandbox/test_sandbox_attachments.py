@@ -60,6 +60,18 @@ def test_upload_read_list_and_download(api, check):
     assert png.status_code == 201 and png.json()["ContentType"] == "image/png"
 
 
+def test_line_wrapped_base64_and_non_ascii_file_names(api, check):
+    """.NET's Convert.FromBase64String (Visma's back end) ignores white space in base64; letters are any letters."""
+    client = api(BAKKERIJ)
+    data = base64.encodebytes(PDF * 10).decode()  # wrapped at 76 characters, with newlines
+    assert "\n" in data.strip()
+    r = check(client.post("/v2/attachments", json={**upload(name="Loonstrook_Łukasz_ØØ.pdf"), "Data": data}))
+    assert r.status_code == 201
+    download = httpx.get(r.json()["TemporaryUrl"])
+    assert download.status_code == 200 and download.content == PDF * 10
+    assert "Loonstrook_%C5%81ukasz" in download.headers["content-disposition"]
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
