@@ -17,6 +17,7 @@ must go.
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from starlette.routing import Route
 from sandbox import Store, create_app, seed
 
 SPEC = Path(__file__).resolve().parents[2] / "sandbox" / "spec" / "visma-eaccounting-v2.openapi-3.1.yaml"
+README = Path(__file__).resolve().parents[2] / "sandbox" / "README.md"
 RAW: dict[str, Any] = yaml.load(SPEC.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 COMPANY = "Bakkerij De Gouden Korst B.V."
@@ -123,6 +125,17 @@ def test_every_served_operation_is_in_vismas_document():
     missing = [f"{m} {p}" for m, p in OPERATIONS if p not in RAW["paths"] or m.lower() not in RAW["paths"][p]]
     assert not missing, f"the sandbox serves operations Visma's document does not have: {missing}"
     assert ("POST", "/vouchers") in OPERATIONS and ("GET", "/fiscalyears") in OPERATIONS
+
+
+def test_the_readme_operations_table_is_the_document_and_the_routes():
+    section = README.read_text().split("\n## Operations\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([A-Z]+) /v2(\S+)` \| (yes|no) \| \S", section, re.MULTILINE)
+    documented = [(m.upper(), p) for p, item in RAW["paths"].items() for m in (item or {}) if m in HTTP_METHODS]
+    assert [(m, p) for m, p, _ in rows] == documented, "sandbox/README.md Operations: one row per operation, in order"
+    listed = {(m, p) for m, p, done in rows if done == "yes"}
+    served = set(OPERATIONS)
+    assert listed == served, (f"sandbox/README.md Operations: mark yes (with its source): {sorted(served - listed)}; "
+                              f"mark no: {sorted(listed - served)}")
 
 
 @pytest.mark.parametrize(("method", "path", "mode"), _params([GenerationMode.POSITIVE, GenerationMode.NEGATIVE]))
