@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import uuid
 from typing import Any
@@ -43,7 +42,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox import clock, errors, model
-from sandbox.api import _json, _page, _store, v2
+from sandbox.api import _json, _page, _store, read_body, v2
 from sandbox.errors import ApiError
 from sandbox.store import Tx
 
@@ -72,16 +71,6 @@ def _guid(value: Any) -> str | None:
         return str(uuid.UUID(value))
     except ValueError:
         return None
-
-
-def _body(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise errors.validation_error("Body", "The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise errors.validation_error("Body", "The request body must be an object.")
-    return body
 
 
 def _check_names(body: dict[str, Any], problems: list[tuple[str, str]]) -> None:
@@ -166,7 +155,7 @@ def _attachment_or_404(tx: Tx, cid: str, raw_id: str) -> dict[str, Any]:
 
 @v2("/v2/attachments", ATTACHMENT_WRITE, write=True)
 async def upload(request: Request, ctx: dict[str, Any]) -> Response:
-    body = _body(await request.body())
+    body = await read_body(request)
     company = ctx["company"]
     with _store(request).tx() as tx:
         problems: list[tuple[str, str]] = []
@@ -249,7 +238,7 @@ def _voucher_or_3000(tx: Tx, cid: str, dtype: int, doc_id: str | None) -> dict[s
 
 @v2("/v2/attachmentlinks", LINK_WRITE, write=True)
 async def link(request: Request, ctx: dict[str, Any]) -> Response:
-    dtype, doc_id, ids = _link_request(_body(await request.body()))
+    dtype, doc_id, ids = _link_request(await read_body(request))
     cid = ctx["company"]["id"]
     with _store(request).tx() as tx:
         doc = _voucher_or_3000(tx, cid, dtype, doc_id)

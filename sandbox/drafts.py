@@ -29,7 +29,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox import clock, errors, vouchers
-from sandbox.api import ACCOUNTING_READ, ACCOUNTING_WRITE, _json, _page, _store, v2
+from sandbox.api import ACCOUNTING_READ, ACCOUNTING_WRITE, _json, _page, _store, read_body, v2
 from sandbox.errors import ApiError
 from sandbox.store import Tx
 
@@ -177,7 +177,7 @@ async def list_drafts(request: Request, ctx: dict[str, Any]) -> Response:
 @v2("/v2/voucherdrafts", ACCOUNTING_WRITE, write=True)
 async def create_draft(request: Request, ctx: dict[str, Any]) -> Response:
     _bool_param(request, "amountIncludesVat")
-    body = vouchers.parse_body(await request.body())
+    body = await read_body(request)
     cid = ctx["company"]["id"]
     with _store(request).tx() as tx:
         fields = check_draft(tx, cid, body)
@@ -196,7 +196,7 @@ async def get_draft(request: Request, ctx: dict[str, Any]) -> Response:
 
 @v2("/v2/voucherdrafts/{voucherDraftId}", ACCOUNTING_WRITE, write=True)
 async def replace_draft(request: Request, ctx: dict[str, Any]) -> Response:
-    body = vouchers.parse_body(await request.body())
+    body = await read_body(request)
     cid = ctx["company"]["id"]
     with _store(request).tx() as tx:
         draft = _draft_or_404(tx, cid, request.path_params["voucherDraftId"])

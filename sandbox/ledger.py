@@ -15,7 +15,6 @@ locking a fiscal year (visma-eaccounting.md §2; Visma's OpenAPI document for sh
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -24,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox import clock, errors, model, odata, seed
-from sandbox.api import ACCOUNTING_READ, FISCAL_WRITE, _json, _page, _store, fiscal_year_api, v2
+from sandbox.api import ACCOUNTING_READ, FISCAL_WRITE, _json, _page, _store, fiscal_year_api, read_body, v2
 from sandbox.dimensions import project_of
 from sandbox.errors import ApiError
 from sandbox.store import Tx
@@ -149,11 +148,8 @@ async def list_users(request: Request, ctx: dict[str, Any]) -> Response:
 @v2("/v2/fiscalyears/{id}", FISCAL_WRITE, write=True)
 async def put_fiscalyear(request: Request, ctx: dict[str, Any]) -> Response:
     """Lock or unlock a fiscal year; only ``IsLockedForAccounting`` is changed (dates are not editable here)."""
-    try:
-        body = json.loads(await request.body() or b"null")
-    except (ValueError, RecursionError):
-        raise errors.validation_error("Body", "The request body is not valid JSON.") from None
-    if not isinstance(body, dict) or not isinstance(body.get("IsLockedForAccounting"), bool):
+    body = await read_body(request)
+    if not isinstance(body.get("IsLockedForAccounting"), bool):
         raise errors.validation_error("IsLockedForAccounting", "The IsLockedForAccounting field is required and must "
                                                                "be true or false.")
     cid = ctx["company"]["id"]

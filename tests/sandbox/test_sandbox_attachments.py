@@ -202,3 +202,9 @@ def test_scopes(api, check, scope, method, path, status):
     assert r.status_code == status
     if status == 403:
         assert r.json()["ErrorCode"] == 4006
+
+
+def test_a_body_in_another_media_type_is_415(api):
+    """ASP.NET Web API's answer for a media type it has no formatter for (sandbox/api.py ``read_body``)."""
+    r = api(BAKKERIJ).post("/v2/attachments", content=PDF, headers={"Content-Type": "application/pdf"})
+    assert r.status_code == 415 and "application/pdf" in r.json()["Message"]

@@ -168,3 +168,15 @@ def test_converting_checks_the_account_flags(api, check, sbx):
     refused = check(client.post(f"/v2/voucherdrafts/{d['Id']}/convert"))
     assert refused.json()["DeveloperErrorMessage"] == (
         "DataModelValidationError - Cost center 1 is mandatory on account 4000.")
+
+
+def test_bodies_are_read_as_the_voucher_post_reads_them(api, check):
+    """JSON or form-encoded in ASP.NET's bracket notation, like POST /v2/vouchers (sandbox/api.py ``read_body``);
+    any other media type is Web API's 415."""
+    client = api(BAKKERIJ)
+    form = {"VoucherDate": "2026-03-31", "VoucherText": "Correctie", "Rows[0][AccountNumber]": "4000",
+            "Rows[0][DebitAmount]": "10.50", "Rows[1][AccountNumber]": "1520", "Rows[1][CreditAmount]": "10.50"}
+    r = check(client.post("/v2/voucherdrafts", data=form))
+    assert r.status_code == 201 and [row["DebitAmount"] for row in r.json()["Rows"]] == [10.5, 0.0]
+    plain = client.post("/v2/voucherdrafts", content=b"VoucherDate=2026-03-31", headers={"Content-Type": "text/plain"})
+    assert plain.status_code == 415
