@@ -247,12 +247,15 @@ def fiscal_year_api(fy: dict[str, Any]) -> dict[str, Any]:
 
 
 def account_api(acc: dict[str, Any]) -> dict[str, Any]:
-    created = clock.iso(acc["created"])
+    """AccountApi with every flag the sandbox keeps, in lists and alone (older account documents lack the newer flags:
+    their defaults)."""
     return {
         "Name": acc["name"], "Number": str(acc["number"]), "VatCodeId": None, "VatCodeDescription": None,
-        "FiscalYearId": acc["fy"], "ReferenceCode": None, "TypeDescription": None, "ModifiedUtc": created,
-        "CreatedUtc": created, "IsActive": acc["active"], "AllowTransactionText": True,
-        "IsFirstCostCenterMandatory": False, "IsProjectAllowed": False, "IsCostCenterAllowed": acc["cc_allowed"],
+        "FiscalYearId": acc["fy"], "ReferenceCode": None, "TypeDescription": None,
+        "ModifiedUtc": clock.iso(acc.get("modified", acc["created"])), "CreatedUtc": clock.iso(acc["created"]),
+        "IsActive": acc["active"], "AllowTransactionText": True,
+        "IsFirstCostCenterMandatory": acc.get("cc_mandatory", False),
+        "IsProjectAllowed": acc.get("project_allowed", False), "IsCostCenterAllowed": acc["cc_allowed"],
         "IsBlockedForManualBooking": False, "Description": None,
     }
 

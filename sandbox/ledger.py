@@ -23,7 +23,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox import clock, errors, model, odata, seed
-from sandbox.api import ACCOUNTING_READ, FISCAL_WRITE, _json, _page, _store, fiscal_year_api, read_body, v2
+from sandbox.api import (
+    ACCOUNTING_READ,
+    FISCAL_WRITE,
+    _json,
+    _page,
+    _store,
+    account_api,
+    fiscal_year_api,
+    read_body,
+    v2,
+)
 from sandbox.dimensions import project_of
 from sandbox.errors import ApiError
 from sandbox.store import Tx
@@ -38,19 +48,6 @@ PROJECT_FIELDS = {"Id", "Number", "Name", "StartDate", "EndDate", "CustomerId", 
 VATCODE_FIELDS = {"Id", "Code", "Description", "VatRate", "OssCodeType", "RelatedAccounts"}
 USER_FIELDS = {"Id", "Email", "FirstName", "LastName", "IsActive", "IsCurrentUser", "IsConsultant",
                "HasPurchaseInvoicesApprovalPermission", "HasVATReportsApprovalPermission"}
-
-
-def account_api(acc: dict[str, Any]) -> dict[str, Any]:
-    """AccountApi with every flag the sandbox keeps (older account documents lack the newer flags: defaults)."""
-    return {
-        "Name": acc["name"], "Number": str(acc["number"]), "VatCodeId": None, "VatCodeDescription": None,
-        "FiscalYearId": acc["fy"], "ReferenceCode": None, "TypeDescription": None,
-        "ModifiedUtc": clock.iso(acc.get("modified", acc["created"])), "CreatedUtc": clock.iso(acc["created"]),
-        "IsActive": acc["active"], "AllowTransactionText": True,
-        "IsFirstCostCenterMandatory": acc.get("cc_mandatory", False),
-        "IsProjectAllowed": acc.get("project_allowed", False), "IsCostCenterAllowed": acc["cc_allowed"],
-        "IsBlockedForManualBooking": False, "Description": None,
-    }
 
 
 def project_api(p: dict[str, Any]) -> dict[str, Any]:
