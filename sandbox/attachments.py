@@ -145,11 +145,13 @@ def _bool_param(request: Request, name: str) -> bool:
     return raw.lower() == "true"
 
 
-def _attachment_or_404(tx: Tx, cid: str, raw_id: str) -> dict[str, Any]:
+def _attachment_or_400(tx: Tx, cid: str, raw_id: str) -> dict[str, Any]:
+    """The attachment, or 400 ResourceNotFound: Visma's document declares only 200 and 400 for the operations on
+    one attachment (GET/DELETE /attachments/{id}, DELETE /attachmentlinks/{id}), unlike the 404 of other resources."""
     aid = _guid(raw_id)
     att = tx.get("attachment", aid) if aid else None
     if att is None or att["company"] != cid:
-        raise ApiError(404, 3000, f"ResourceNotFound - The attachment {raw_id} was not found.")
+        raise ApiError(400, 3000, f"ResourceNotFound - The attachment {raw_id} was not found.")
     return att
 
 
@@ -192,14 +194,14 @@ async def list_attachments(request: Request, ctx: dict[str, Any]) -> Response:
 @v2("/v2/attachments/{attachmentId}", ATTACHMENT_READ)
 async def get_attachment(request: Request, ctx: dict[str, Any]) -> Response:
     with _store(request).tx(write=False) as tx:
-        att = _attachment_or_404(tx, ctx["company"]["id"], request.path_params["attachmentId"])
+        att = _attachment_or_400(tx, ctx["company"]["id"], request.path_params["attachmentId"])
     return _json(attachment_api(att, str(request.base_url)))
 
 
 @v2("/v2/attachments/{attachmentId}", ATTACHMENT_WRITE, write=True)
 async def delete_attachment(request: Request, ctx: dict[str, Any]) -> Response:
     with _store(request).tx() as tx:
-        att = _attachment_or_404(tx, ctx["company"]["id"], request.path_params["attachmentId"])
+        att = _attachment_or_400(tx, ctx["company"]["id"], request.path_params["attachmentId"])
         if att["DocumentId"] is not None:
             raise ApiError(400, 4001, "CanNotBeDeleted - The attachment is linked to a document and cannot be "
                                       "deleted.")
@@ -265,7 +267,7 @@ async def link(request: Request, ctx: dict[str, Any]) -> Response:
 async def unlink(request: Request, ctx: dict[str, Any]) -> Response:
     cid = ctx["company"]["id"]
     with _store(request).tx() as tx:
-        att = _attachment_or_404(tx, cid, request.path_params["attachmentId"])
+        att = _attachment_or_400(tx, cid, request.path_params["attachmentId"])
         if att["DocumentId"] is None:
             raise ApiError(400, 2000, f"DataModelValidationError - attachmentId: The attachment {att['Id']} is not "
                                       "linked to a document.")

@@ -50,14 +50,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 # (METHOD, document path) -> why the sandbox fails the generated requests. Only sandbox bugs in files this suite does
 # not own; each entry names the file and what the document says.
-_UNKNOWN_ATTACHMENT = ("sandbox/attachments.py answers an unknown attachment id with 404 (Visma's 404 envelope), a "
-                       "status Visma's document does not declare for {op}: it declares only 200 and 400")
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("GET", "/attachments/{attachmentId}"): _UNKNOWN_ATTACHMENT.format(op="GET /attachments/{attachmentId}"),
-    ("DELETE", "/attachments/{attachmentId}"): _UNKNOWN_ATTACHMENT.format(op="DELETE /attachments/{attachmentId}"),
-    ("DELETE", "/attachmentlinks/{attachmentId}"): _UNKNOWN_ATTACHMENT.format(
-        op="DELETE /attachmentlinks/{attachmentId}"),
-}
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 def _document_path(route_path: str) -> str | None:
