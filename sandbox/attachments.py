@@ -213,6 +213,8 @@ async def delete_attachment(request: Request, ctx: dict[str, Any]) -> Response:
 def _link_request(body: dict[str, Any]) -> tuple[int, str | None, list[str]]:
     problems: list[tuple[str, str]] = []
     dtype = body.get("DocumentType")
+    if isinstance(dtype, str) and dtype.strip().isdigit():  # a form field binds to the enum, as in Web API
+        dtype = int(dtype)
     if isinstance(dtype, bool) or not isinstance(dtype, int) or dtype not in DOCUMENT_TYPES - {0}:
         problems.append(("DocumentType", "The DocumentType field is required and must name a document type "
                                          "(1-6 or 8)."))

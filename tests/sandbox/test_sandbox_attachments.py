@@ -208,3 +208,18 @@ def test_a_body_in_another_media_type_is_415(api):
     """ASP.NET Web API's answer for a media type it has no formatter for (sandbox/api.py ``read_body``)."""
     r = api(BAKKERIJ).post("/v2/attachments", content=PDF, headers={"Content-Type": "application/pdf"})
     assert r.status_code == 415 and "application/pdf" in r.json()["Message"]
+
+
+def test_link_form_encoded_binds_the_document_type_as_web_api_does(api, check):
+    # ASP.NET Web API binds a form field "3" to the DocumentType enum, as it binds Rows[0][AccountNumber] on vouchers
+    # (aspnet/AspNetWebStack model binding; the 2023 Swagger lists form-urlencoded for this POST).
+    client = api(BAKKERIJ)
+    voucher = post_voucher(client)
+    att = check(client.post("/v2/attachments", json=upload())).json()
+    r = check(client.post("/v2/attachmentlinks", data={
+        "DocumentId": voucher["Id"], "DocumentType": "3", "AttachmentIds[0]": att["Id"]}))
+    assert r.status_code == 200, r.text
+    assert r.json() == {"DocumentId": voucher["Id"], "DocumentType": 3, "AttachmentIds": [att["Id"]]}
+    bad = check(client.post("/v2/attachmentlinks", data={
+        "DocumentId": voucher["Id"], "DocumentType": "voucher", "AttachmentIds[0]": att["Id"]}))
+    assert bad.status_code == 400 and "DocumentType" in bad.json()["DeveloperErrorMessage"]
