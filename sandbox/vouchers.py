@@ -162,10 +162,9 @@ def _check_row(row: dict[str, Any], where: str, behaviour: dict[str, Any],
     if ttext is not None and (not isinstance(ttext, str) or len(ttext) > 60):
         problems.append((f"{where}.TransactionText", "The TransactionText can be at most 60 characters."))
     items = _cost_center_items(row, where, problems)
-    for name in ("VatCodeId",):  # ProjectId: checked against the projects in dimensions.check_rows
-        if row.get(name) is not None:
-            problems.append((f"{where}.{name}", f"{name} '{row.get(name)}' does not exist in this company."))
-    return {"number": number, "debit": debit, "credit": credit, "text": ttext, "items": items}
+    # VatCodeId: checked against the company's VAT codes in ``validate``; ProjectId in dimensions.check_rows
+    return {"number": number, "debit": debit, "credit": credit, "text": ttext, "items": items,
+            "vat": row.get("VatCodeId")}
 
 
 def _check_rows(body: dict[str, Any], behaviour: dict[str, Any],
@@ -240,6 +239,10 @@ def validate(tx: Tx, company: dict[str, Any], body: dict[str, Any], flags: dict[
     vtype = _check_type(body, problems)
     series = _check_series(body, flags, problems)
     parsed = _check_rows(body, behaviour, problems)
+    vat_codes = {v["Id"] for v in tx.list("vatcode", company["id"])}  # GET /v2/vatcodes lists them
+    for i, r in enumerate(parsed):
+        if r["vat"] is not None and r["vat"] not in vat_codes:
+            problems.append((f"Rows[{i}].VatCodeId", f"VatCodeId '{r['vat']}' does not exist in this company."))
     if problems:
         raise errors.validation_errors(problems)
     assert day is not None  # a missing or bad date is a problem above
@@ -274,7 +277,7 @@ def store_voucher(tx: Tx, company: dict[str, Any], checked: dict[str, Any]) -> d
                 "CostCenterItemId1": r["items"].get(1),
                 "CostCenterItemId2": r["items"].get(2),
                 "CostCenterItemId3": r["items"].get(3),
-                "VatCodeId": None,
+                "VatCodeId": r.get("vat"),
                 "VatCodeAndPercent": None,
                 "VatAmount": None,
                 "Quantity": None,

@@ -167,3 +167,17 @@ def test_admin_lists_every_companys_vouchers(api, sbx):
     assert stats["api_calls"]["POST /v2/vouchers"] == 2
     assert stats["token_grants"]["authorization_code"] == 2
     json.dumps(stats)
+
+
+def test_a_row_takes_a_vat_code_the_company_lists(api, check, post):
+    # VoucherRowApi declares VatCodeId (Visma's OpenAPI document); the codes are those GET /v2/vatcodes lists. A code
+    # the company does not have is a model validation error (2000) naming the row, like an unknown cost-centre item.
+    codes = check(api(BAKKERIJ).get("/v2/vatcodes")).json()["Data"]
+    assert codes, "the seed lists VAT codes"
+    r = post(body(Rows=rows(VatCodeId=codes[0]["Id"])))
+    assert r.status_code == 201, r.text
+    assert r.json()["Rows"][0]["VatCodeId"] == codes[0]["Id"]
+    unknown = post(body(Rows=rows(VatCodeId="00000000-0000-0000-0000-000000000001")))
+    err = error_of(unknown)
+    assert unknown.status_code == 400 and err["ErrorCode"] == 2000
+    assert "Rows[0].VatCodeId" in err["DeveloperErrorMessage"]
