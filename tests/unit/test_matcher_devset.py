@@ -36,7 +36,6 @@ KNOWN_MISSES = {
     "ad90927085b9": OAUTH_STEP,
     "6221479f2cf1": DOCS,
     "ce909c67cacf": DOCS,
-    "136fd2046b8e": "labelled visma-unavailable; the catalogue has since gained tls-certificate-failed for this text",
     "c707c5869a0b": DOCS,
     "3da63784871e": DOCS,
     "2c82ce1d0a9a": "a changelog sentence naming two codes: the codes outweigh its words about cost centres",
