@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
@@ -52,19 +52,7 @@ def _guid(value: Any) -> str | None:
 
 
 def _amount(row: dict[str, Any], name: str, where: str, problems: list[tuple[str, str]]) -> Decimal:
-    value = row.get(name)
-    if value is None:
-        return Decimal(0)
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        problems.append((f"{where}.{name}", f"The {name} must be a number."))
-        return Decimal(0)
-    amount = Decimal(value)
-    try:
-        exponent = amount.normalize().as_tuple().exponent
-    except InvalidOperation:
-        exponent = 0
-    if isinstance(exponent, int) and exponent < -2:
-        problems.append((f"{where}.{name}", f"The {name} can have at most 2 decimals."))
+    amount = vouchers.row_amount(row, name, where, problems)
     if not Decimal(0) <= amount <= MAX_DRAFT_AMOUNT:
         problems.append((f"{where}.{name}", f"The {name} must be from 0 to 1000000000."))
     return amount

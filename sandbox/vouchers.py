@@ -61,7 +61,9 @@ def _parse_voucher_date(value: Any) -> date | None:
         return None
 
 
-def _amount(row: dict[str, Any], name: str, where: str, problems: list[tuple[str, str]]) -> Decimal:
+def row_amount(row: dict[str, Any], name: str, where: str, problems: list[tuple[str, str]]) -> Decimal:
+    """A row's amount as a number with at most 2 decimals (0 when absent); the caller checks its range. Drafts read
+    their amounts the same way."""
     value = row.get(name)
     if value is None:
         return Decimal(0)
@@ -75,6 +77,11 @@ def _amount(row: dict[str, Any], name: str, where: str, problems: list[tuple[str
         exponent = 0
     if isinstance(exponent, int) and exponent < -2:
         problems.append((f"{where}.{name}", f"The {name} can have at most 2 decimals."))
+    return amount
+
+
+def _amount(row: dict[str, Any], name: str, where: str, problems: list[tuple[str, str]]) -> Decimal:
+    amount = row_amount(row, name, where, problems)
     if amount < 0:
         problems.append((f"{where}.{name}", f"The {name} must be 0 or more."))
     if amount > MAX_AMOUNT:
