@@ -102,6 +102,11 @@ from core.status import SEVERITY_LOOKS as SEVERITY_LOOKS
 from core.status import StatusLook as StatusLook
 from core.status import unknown_status as unknown_status
 
+# --- how numbers are said (amounts as the tables show them, counted nouns): pages and the CLI say them alike
+from core.money import format_amount as format_amount
+from core.words import count as count
+from core.words import plural as plural
+
 # --- overview
 from core.overview import overview as overview
 

@@ -13,7 +13,6 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from core.words import plural
 from ui.entries import show_entry
 from ui.feedback import flash, service_call, try_service
 from ui.frame import (
@@ -218,7 +217,7 @@ with st.container(border=True):
     if same_company:
         others = [n for n in same_company.accounts if n != account.name]
         st.caption(f":material/warning: {plain(same_company.visma_company)} is also authorized through "
-                   f"{plural(len(others), 'account')} {plain(', '.join(others))}.")
+                   f"{services.plural(len(others), 'account')} {plain(', '.join(others))}.")
 
     links: dict = st.session_state.setdefault(StateKeys.AUTH_LINKS, {})
     cols = [st.container(horizontal=True)] * 4  # one row of buttons as wide as their labels (never cut)

@@ -12,7 +12,6 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from core.words import count
 from ui.demo_words import FAULT_EXPLANATIONS, STATE_EXPLANATIONS, STATE_ORDER, STATE_TITLES
 from ui.feedback import flash, service_call, try_service
 from ui.frame import (
@@ -106,9 +105,10 @@ if top[1].button("Load demo data", icon=":material/playlist_add:", key="demo_see
     data_changed()
     if ok:
         failed = result.get("accounts_failed") or []
-        flash(f"Demo data loaded: {count(len(result.get('accounts_authorized') or []), 'account')} authorized, "
-              f"{count(len(result.get('mapped') or []), 'company')} mapped."
-              + (f" {count(len(failed), 'account')} could not be authorized." if failed else ""),
+        authorized = len(result.get("accounts_authorized") or [])
+        flash(f"Demo data loaded: {services.count(authorized, 'account')} authorized, "
+              f"{services.count(len(result.get('mapped') or []), 'company')} mapped."
+              + (f" {services.count(len(failed), 'account')} could not be authorized." if failed else ""),
               "warning" if failed else "success")
         st.rerun()
 if top[2].button("Reset demo data…", icon=":material/restart_alt:", key="demo_reset", width="stretch"):

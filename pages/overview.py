@@ -16,13 +16,14 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from core.words import count
 from ui.charts import STATUS_ORDER, exports_chart, status_pivot
 from ui.entries import find_entry
 from ui.feedback import service_call
 from ui.frame import ACCOUNTS_PAGE, JOURNAL_EXPORT_PAGE, TROUBLESHOOTING_PAGE, get_runtime
 from ui.reads import CACHE_TTL, cached_overview, db_key
 from ui.status import STATUS_LABELS, account_status_label, export_badge, format_time, status_cell_style
+
+count = services.count  # counted nouns, said as on every page
 
 PAGE_SIZE = 50
 rt = get_runtime()

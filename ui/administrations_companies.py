@@ -7,7 +7,6 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from core.words import count
 from ui.entries import show_failed_sends, troubleshooting_link
 from ui.feedback import flash, service_call, try_service
 from ui.frame import ACCOUNTS_PAGE, StateKeys, actor, close_dialog, data_changed, open_dialog
@@ -161,7 +160,7 @@ def show_findings(findings: list[dict]) -> None:
                            help=sure.meaning)
             troubleshooting_link(finding["entry_id"], label="How to fix it")
     if passed:
-        with st.expander(f"{count(len(passed), 'check')} passed", icon=":material/check_circle:"):
+        with st.expander(f"{services.count(len(passed), 'check')} passed", icon=":material/check_circle:"):
             st.markdown("\n".join(f"- {plain(f.get('message', ''))}" for f in passed))
 
 

@@ -7,7 +7,6 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from core.words import count
 from ui.feedback import try_service
 from ui.frame import actor
 
@@ -59,8 +58,8 @@ def ledger_editor(rt, company_code: str) -> None:
     bad = [r for r in rows if r.check in ("unknown", "inactive", "unmapped")]
     if bad:
         st.warning(
-            f"{count(len(bad), 'payroll account')} {'is' if len(bad) == 1 else 'are'} unknown, inactive or not "
-            "mapped in Visma; a run using them will be refused. Map them to an active Visma account below.",
+            f"{services.count(len(bad), 'payroll account')} {'is' if len(bad) == 1 else 'are'} unknown, inactive or "
+            "not mapped in Visma; a run using them will be refused. Map them to an active Visma account below.",
             icon=":material/warning:",
         )
     edited = st.data_editor(

@@ -8,7 +8,7 @@ import logging
 
 import streamlit as st
 
-from core import services, words
+from core import services
 from ui.frame import TROUBLESHOOTING_PAGE
 from ui.text import plain
 
@@ -93,14 +93,14 @@ def show_failed_sends(rt, company_code: str, findings: list[dict]) -> None:
         return
     total = sum(causes.values())
     st.warning(
-        f"{words.count(total, 'run')} of this company {'was' if total == 1 else 'were'} refused by Visma when sent, "
+        f"{services.count(total, 'run')} of this company {'was' if total == 1 else 'were'} refused by Visma when sent, "
         "for reasons this check cannot see beforehand (Visma reports them only when a journal entry is posted). "
         "Fix these too before sending again:",
         icon=":material/history:",
     )
     for entry_id, n in sorted(causes.items(), key=lambda item: -item[1])[:3]:
         if entry_id:
-            show_entry(entry_id, title_prefix=f"{words.count(n, 'run')}: ")
+            show_entry(entry_id, title_prefix=f"{services.count(n, 'run')}: ")
         else:
-            st.markdown(f"- {words.count(n, 'run')} with an error the catalogue does not know yet "
+            st.markdown(f"- {services.count(n, 'run')} with an error the catalogue does not know yet "
                         "(see Journal Export).")

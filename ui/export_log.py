@@ -13,7 +13,6 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from core.words import count
 from ui.feedback import service_call
 from ui.reads import CACHE_TTL, cached_companies, cached_counts, db_key
 from ui.status import EXPORT_STATUS_LOOKS, STATUS_LABELS, period_label, status_text, style_for
@@ -99,7 +98,7 @@ def export_log_panel(rt, *, key: str, company_code: str | None = None) -> None:
     if pages > 1:
         page = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, key=page_key)
     shown = _frame(rows)
-    st.caption(f"{count(total, 'run')}"
+    st.caption(f"{services.count(total, 'run')}"
                + (f" · rows {(page - 1) * PAGE_SIZE + 1}–{(page - 1) * PAGE_SIZE + len(shown)} shown" if pages > 1
                   else "")
                + " · select a row to see its attempts")

@@ -21,7 +21,6 @@ import typer
 
 from core import services
 from core.cli.common import JsonOption, command, emit, fail, get_runtime
-from core.words import count
 
 
 def _human(rows: list[services.ExportLogRow]) -> str:
@@ -32,7 +31,7 @@ def _human(rows: list[services.ExportLogRow]) -> str:
     for r in rows:
         lines.append(f"{r.company:<22} {r.period:<8} {r.run:>3}  {r.status:<11} {r.voucher_number or '-':<10} "
                      f"{r.voucher_date.isoformat():<10} {r.total_debit:>14}  {r.sent_by or '-':<24} {r.attempts}")
-    lines.append(count(len(rows), "run"))
+    lines.append(services.count(len(rows), "run"))
     return "\n".join(lines)
 
 
@@ -65,7 +64,7 @@ def _history(
             _write(path, make, rows, as_json)
             written.append(str(path))
     if written and not as_json:
-        typer.echo(f"Wrote {count(len(rows), 'run')} to {' and '.join(written)}.")
+        typer.echo(f"Wrote {services.count(len(rows), 'run')} to {' and '.join(written)}.")
         return
     emit(rows, as_json, _human)
 

@@ -19,7 +19,6 @@ import typer
 
 from core import services
 from core.cli.common import JsonOption, actor, command, emit, fail, get_runtime, new_app
-from core.words import count
 
 companies_app = new_app("Payroll companies and their mappings.")
 runs_app = new_app("Processed payroll runs and their export status.")
@@ -196,7 +195,7 @@ def _worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     totals = services.run_worker(get_runtime(), actor=actor(), once=once, interval=interval,
                         echo=None if as_json else typer.echo)
-    emit(totals, as_json, lambda t: f"worker stopped after {count(t['rounds'], 'round')}: sent {t['sent']}, "
+    emit(totals, as_json, lambda t: f"worker stopped after {services.count(t['rounds'], 'round')}: sent {t['sent']}, "
                                     f"failed {t['failed']}, unknown {t['unknown']}")
 
 
@@ -216,7 +215,7 @@ def _import(
             lines += [f"  row {e.row}" + (f", {e.column}" if e.column else "") + f": {e.message}"
                       if e.row else f"  {e.message}" for e in r.errors]
             return "\n".join(lines)
-        return "\n".join([f"Imported {count(len(r.imported), 'run')} for {r.company}: {', '.join(r.imported)}",
+        return "\n".join([f"Imported {services.count(len(r.imported), 'run')} for {r.company}: {', '.join(r.imported)}",
                           *(f"  note: {note}" for note in r.notes)])
 
     emit(result, as_json, human)

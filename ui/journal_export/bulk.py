@@ -6,7 +6,6 @@ from __future__ import annotations
 import streamlit as st
 
 from core import services
-from core.words import count
 from ui.entries import find_entry
 from ui.feedback import try_service
 from ui.frame import actor, data_changed
@@ -40,7 +39,7 @@ def _summary(summary: services.ExportSummaryView) -> None:
         shown = ", ".join(companies[:6]) + (f" and {len(companies) - 6} more" if len(companies) > 6 else "")
         with st.container(border=True):
             title = entry.title if entry else plain(group[0].message or "Unrecognised error")
-            st.markdown(f"**{title}** — {count(len(group), 'run')} · {plain(shown)}")
+            st.markdown(f"**{title}** — {services.count(len(group), 'run')} · {plain(shown)}")
             if entry:
                 st.caption(entry.solution)
 
@@ -76,7 +75,7 @@ def _send_pending(rt, companies, company, counts: dict[str, int]) -> None:
         format_func=lambda c: f"{names[c].name} ({c}) · {counts[c]} waiting", placeholder="Choose companies",
     )
     total = sum(counts[c] for c in chosen)
-    if not st.button(f"Send {count(total, 'run')} waiting", type="primary", icon=":material/send:",
+    if not st.button(f"Send {services.count(total, 'run')} waiting", type="primary", icon=":material/send:",
                      key="je_bulk_send", disabled=not chosen):
         return
     _finish(_send(rt, total, lambda progress: services.send_pending(
@@ -91,7 +90,7 @@ def _retry_by_cause(rt) -> None:
         entry = find_entry(None if cause == services.NO_ENTRY else cause)
         with st.container(border=True):
             left, right = st.columns([4, 1.4], vertical_alignment="center")
-            left.markdown(f"**{entry.title if entry else 'Unrecognised error'}** — {count(n, 'run')}")
+            left.markdown(f"**{entry.title if entry else 'Unrecognised error'}** — {services.count(n, 'run')}")
             if entry:
                 left.caption(entry.solution)
             if right.button(f"Retry all {n}", key=f"je_retry_{cause}", icon=":material/replay:",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import streamlit as st
 
 from core import services
-from core.money import format_amount
 from ui.feedback import flash, try_service
 from ui.frame import actor, close_dialog, data_changed
 from ui.text import plain
@@ -21,7 +20,7 @@ def confirm_send(rt, run: services.RunView, company: services.CompanyView) -> No
         f"**{plain(company.name)}** · {run.label}  \n"
         f"to Visma company **{plain(company.visma_company_name or '—')}** (account *{plain(company.account_name)}*)."
     )
-    st.markdown(f"Total debit = total credit = **{format_amount(run.total_debit)}**")
+    st.markdown(f"Total debit = total credit = **{services.format_amount(run.total_debit)}**")
     st.caption("A run is sent at most once: if the answer gets lost, the dashboard checks Visma before any retry.")
     left, right = st.columns(2)
     if left.button("Send", type="primary", icon=":material/send:", key="je_confirm_send", width="stretch"):

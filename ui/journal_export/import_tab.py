@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from core.words import count
 from ui.feedback import service_call
 from ui.frame import actor, data_changed
 from ui.reads import cached_companies, db_key
@@ -66,13 +65,14 @@ def _report(name: str, report: services.ImportView, company: str | None = None) 
     imported, errors = report.imported, report.errors
     into = plain(company or report.company)
     if imported:
-        st.success(f"{plain(name)}: imported {count(len(imported), 'run')} into **{into}**: "
+        st.success(f"{plain(name)}: imported {services.count(len(imported), 'run')} into **{into}**: "
                    + ", ".join(map(str, imported)), icon=":material/task_alt:")
         for note in report.notes:
             st.caption(f"Note: {plain(note)}")
     if errors:
-        st.error(f"{plain(name)}: nothing was imported into **{into}** — {count(len(errors), 'problem')} to fix in the "
-                 "file. Correct them and import the file again.", icon=":material/error:")
+        st.error(f"{plain(name)}: nothing was imported into **{into}** — "
+                 f"{services.count(len(errors), 'problem')} to fix in the file. Correct them and import the file "
+                 "again.", icon=":material/error:")
         report_rows = pd.DataFrame(
             {
                 # a spreadsheet's own row numbers (header included); 0 or none: the file or a whole run

@@ -9,8 +9,6 @@ import pandas as pd
 import streamlit as st
 
 from core import services
-from core.money import format_amount
-from core.words import count
 from ui.downloads import bundle_bytes
 from ui.entries import find_entry, show_entry
 from ui.export_log import attempts_table as _show_history
@@ -97,8 +95,8 @@ def _show_preview(rt, run_id: int) -> None:
         + (":green-badge[Balanced]" if preview.balanced else ":red-badge[Not balanced]")
     )
     m1, m2, m3 = st.columns([2, 2, 1])  # amounts get the room: a cut "€ 18,088.…" tells nobody anything
-    m1.metric("Total debit", format_amount(preview.total_debit))
-    m2.metric("Total credit", format_amount(preview.total_credit))
+    m1.metric("Total debit", services.format_amount(preview.total_debit))
+    m2.metric("Total credit", services.format_amount(preview.total_credit))
     m3.metric("Lines", len(rows))
     if rows.empty:
         return
@@ -125,7 +123,7 @@ def _run_detail(rt, run: services.RunView, company: services.CompanyView) -> Non
     facts = [f"Processed {format_time(run.processed_at)}"]
     if run.sent_at:
         facts.append(f"sent {format_time(run.sent_at)}")
-    facts.append(count(run.attempt_count or 0, "send"))  # posts tried; the Attempts tab adds the checks
+    facts.append(services.count(run.attempt_count or 0, "send"))  # posts tried; the Attempts tab adds the checks
     st.caption(" · ".join(facts))
     checked = st.session_state.get("je_check_result")
     if checked and checked[0] == run.id and not (checked[2] == run.error_message == services.NOT_BOOKED):
