@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -24,6 +23,7 @@ from starlette.routing import Route
 
 from sandbox import clock, errors, faults, model, odata, seed, tokens, vouchers
 from sandbox.errors import ApiError
+from sandbox.ids import guid
 from sandbox.store import Store, Tx
 
 ACCOUNTING_READ = ["ea:accounting", "ea:accounting_readonly"]
@@ -430,19 +430,11 @@ async def get_voucher(request: Request, ctx: dict[str, Any]) -> Response:
     fy_id = request.path_params["fiscalyearId"].lower()
     voucher_id = request.path_params["voucherId"].lower()
     with _store(request).tx(write=False) as tx:
-        doc = tx.get("voucher", voucher_id) if _is_guid(voucher_id) else None
+        doc = tx.get("voucher", voucher_id) if guid(voucher_id) is not None else None
         fy = _fy_or_none(tx, cid, fy_id)
     if doc is None or fy is None or doc["company_id"] != cid or doc["fiscal_year_id"] != fy_id:
         return Response(status_code=404)
     return _json(doc["api"])
-
-
-def _is_guid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 @v2("/v2/vouchers", ACCOUNTING_WRITE, write=True)

@@ -44,6 +44,7 @@ from starlette.routing import Route
 from sandbox import clock, errors, model
 from sandbox.api import _json, _page, _store, read_body, v2
 from sandbox.errors import ApiError
+from sandbox.ids import guid
 from sandbox.store import Tx
 
 ATTACHMENT_WRITE = ["ea:purchase", "ea:accounting"]
@@ -64,15 +65,6 @@ ATTACHMENT_FIELDS = {"Id", "ContentType", "DocumentId", "AttachedDocumentType", 
                      "UploadedBy", "ImageDate", "TransactionDate"}
 
 
-def _guid(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
-
-
 def _check_names(body: dict[str, Any], problems: list[tuple[str, str]]) -> None:
     ctype = body.get("ContentType")
     if not isinstance(ctype, str) or not ctype:
@@ -91,7 +83,7 @@ def _check_names(body: dict[str, Any], problems: list[tuple[str, str]]) -> None:
     comment = body.get("Comment")
     if comment is not None and not isinstance(comment, str):
         problems.append(("Comment", "The Comment must be text."))
-    if body.get("Id") is not None and _guid(body.get("Id")) is None:
+    if body.get("Id") is not None and guid(body.get("Id")) is None:
         problems.append(("Id", f"'{body.get('Id')}' is not a valid GUID."))
 
 
@@ -148,7 +140,7 @@ def _bool_param(request: Request, name: str) -> bool:
 def _attachment_or_400(tx: Tx, cid: str, raw_id: str) -> dict[str, Any]:
     """The attachment, or 400 ResourceNotFound: Visma's document declares only 200 and 400 for the operations on
     one attachment (GET/DELETE /attachments/{id}, DELETE /attachmentlinks/{id}), unlike the 404 of other resources."""
-    aid = _guid(raw_id)
+    aid = guid(raw_id)
     att = tx.get("attachment", aid) if aid else None
     if att is None or att["company"] != cid:
         raise ApiError(400, 3000, f"ResourceNotFound - The attachment {raw_id} was not found.")
@@ -167,7 +159,7 @@ async def upload(request: Request, ctx: dict[str, Any]) -> Response:
             problems.append(("Data", "The file could not be read."))
         if problems:
             raise errors.validation_errors(problems)
-        aid = _guid(body.get("Id")) or str(uuid.uuid4())
+        aid = guid(body.get("Id")) or str(uuid.uuid4())
         if tx.get("attachment", aid) is not None:
             raise ApiError(400, 4000, f"Conflict - An attachment with id {aid} already exists.")
         user = tx.get("user", ctx["token"]["user"]) or {}
@@ -218,14 +210,14 @@ def _link_request(body: dict[str, Any]) -> tuple[int, str | None, list[str]]:
     if isinstance(dtype, bool) or not isinstance(dtype, int) or dtype not in DOCUMENT_TYPES - {0}:
         problems.append(("DocumentType", "The DocumentType field is required and must name a document type "
                                          "(1-6 or 8)."))
-    doc_id = _guid(body.get("DocumentId"))
+    doc_id = guid(body.get("DocumentId"))
     if doc_id is None:
         problems.append(("DocumentId", "The DocumentId field is required and must be a GUID."))
     ids = body.get("AttachmentIds")
     if not isinstance(ids, list) or not ids:
         problems.append(("AttachmentIds", "The AttachmentIds field is required and must list at least one id."))
         ids = []
-    parsed = [_guid(i) for i in ids]
+    parsed = [guid(i) for i in ids]
     if any(p is None for p in parsed):
         problems.append(("AttachmentIds", "Every attachment id must be a GUID."))
     if problems:
@@ -286,7 +278,7 @@ async def unlink(request: Request, ctx: dict[str, Any]) -> Response:
 
 async def content(request: Request) -> Response:
     """The stored bytes behind ``TemporaryUrl`` (sandbox-only, like the rest of ``/_sandbox``)."""
-    aid = _guid(request.path_params["attachmentId"])
+    aid = guid(request.path_params["attachmentId"])
     with _store(request).tx(write=False) as tx:
         att = tx.get("attachment", aid) if aid else None
         data = tx.get("attachment_data", aid) if aid else None

@@ -31,6 +31,7 @@ from starlette.routing import Route
 from sandbox import clock, errors, vouchers
 from sandbox.api import ACCOUNTING_READ, ACCOUNTING_WRITE, _json, _page, _store, read_body, v2
 from sandbox.errors import ApiError
+from sandbox.ids import guid
 from sandbox.store import Tx
 
 MAX_DRAFT_AMOUNT = Decimal("1000000000")
@@ -40,15 +41,6 @@ GUID_FIELDS = ("VatCodeId", "CostCenterItemId1", "CostCenterItemId2", "CostCente
 
 def msg_not_found(draft_id: str) -> str:
     return f"ResourceNotFound - The voucher draft {draft_id} was not found."
-
-
-def _guid(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
 
 
 def _amount(row: dict[str, Any], name: str, where: str, problems: list[tuple[str, str]]) -> Decimal:
@@ -75,7 +67,7 @@ def _row(row: Any, where: str, problems: list[tuple[str, str]]) -> dict[str, Any
         problems.append((f"{where}.TransactionText", "The TransactionText can be at most 50 characters."))
     ids: dict[str, str | None] = {}
     for name in GUID_FIELDS:
-        ids[name] = _guid(row.get(name))
+        ids[name] = guid(row.get(name))
         if row.get(name) is not None and ids[name] is None:
             problems.append((f"{where}.{name}", f"'{row.get(name)}' is not a valid GUID."))
     return {"AccountNumber": number, "DebitAmount": str(debit), "CreditAmount": str(credit),
@@ -148,7 +140,7 @@ def _bool_param(request: Request, name: str) -> None:
 
 
 def _draft_or_404(tx: Tx, cid: str, raw_id: str) -> dict[str, Any]:
-    draft_id = _guid(raw_id)
+    draft_id = guid(raw_id)
     draft = tx.get("draft", draft_id) if draft_id else None
     if draft is None or draft["company"] != cid:
         raise ApiError(404, 3000, msg_not_found(raw_id))

@@ -20,6 +20,7 @@ from typing import Any
 
 from sandbox import clock, dimensions, errors, model
 from sandbox.errors import ApiError
+from sandbox.ids import guid
 from sandbox.store import Tx
 
 VOUCHER_TYPES = {2, *range(5, 31), 32, 33, 34}
@@ -89,14 +90,6 @@ def _amount(row: dict[str, Any], name: str, where: str, problems: list[tuple[str
     return amount
 
 
-def _is_guid(value: Any) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return isinstance(value, str)
-
-
 def _check_text(body: dict[str, Any], problems: list[tuple[str, str]]) -> Any:
     text = body.get("VoucherText")
     if not isinstance(text, str) or not text.strip():
@@ -145,7 +138,7 @@ def _cost_center_items(row: dict[str, Any], where: str, problems: list[tuple[str
         value = row.get(f"CostCenterItemId{n}")
         if value is None:
             continue
-        if not _is_guid(value):
+        if guid(value) is None:
             problems.append((f"{where}.CostCenterItemId{n}", f"'{value}' is not a valid GUID."))
         else:
             items[n] = str(value).lower()
