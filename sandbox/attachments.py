@@ -180,7 +180,7 @@ async def list_attachments(request: Request, ctx: dict[str, Any]) -> Response:
     with _store(request).tx(write=False) as tx:
         items = [attachment_api(a, base, with_url) for a in tx.list("attachment", ctx["company"]["id"])
                  if matched or a["DocumentId"] is None]
-        return _page(request, tx, items, ATTACHMENT_FIELDS)
+        return _page(request, tx, items, ATTACHMENT_FIELDS, "Attachment")
 
 
 @v2("/v2/attachments/{attachmentId}", ATTACHMENT_READ)

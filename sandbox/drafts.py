@@ -151,7 +151,7 @@ def _draft_or_404(tx: Tx, cid: str, raw_id: str) -> dict[str, Any]:
 async def list_drafts(request: Request, ctx: dict[str, Any]) -> Response:
     with _store(request).tx(write=False) as tx:
         items = [draft_api(d) for d in tx.list("draft", ctx["company"]["id"])]
-        return _page(request, tx, items, DRAFT_FIELDS)
+        return _page(request, tx, items, DRAFT_FIELDS, "VoucherDraftApi")
 
 
 @v2("/v2/voucherdrafts", ACCOUNTING_WRITE, write=True)

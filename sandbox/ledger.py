@@ -109,7 +109,7 @@ async def get_account(request: Request, ctx: dict[str, Any]) -> Response:
 async def list_projects(request: Request, ctx: dict[str, Any]) -> Response:
     with _store(request).tx(write=False) as tx:
         items = [project_api(p) for p in tx.list("project", ctx["company"]["id"])]
-        return _page(request, tx, items, PROJECT_FIELDS)
+        return _page(request, tx, items, PROJECT_FIELDS, "ProjectApi")
 
 
 @v2("/v2/projects/{id}", PROJECT_READ)
@@ -131,7 +131,7 @@ async def list_vatcodes(request: Request, ctx: dict[str, Any]) -> Response:
             raise odata.input_error(f"'{raw}' is not a valid date. Use the format yyyy-MM-dd.") from None
     with _store(request).tx(write=False) as tx:
         items = [vat_code_api(v) for v in tx.list("vatcode", ctx["company"]["id"])]
-        return _page(request, tx, items, VATCODE_FIELDS)
+        return _page(request, tx, items, VATCODE_FIELDS, "VatCodeApi")
 
 
 @v2("/v2/users", USERS_READ)
@@ -139,7 +139,7 @@ async def list_users(request: Request, ctx: dict[str, Any]) -> Response:
     cid = ctx["company"]["id"]
     with _store(request).tx(write=False) as tx:
         items = [user_api(u, ctx["token"]["user"]) for u in tx.list("user") if cid in u["companies"]]
-        return _page(request, tx, items, USER_FIELDS)
+        return _page(request, tx, items, USER_FIELDS, "UserApi")
 
 
 @v2("/v2/fiscalyears/{id}", FISCAL_WRITE, write=True)

@@ -279,3 +279,15 @@ def test_client_refuses_what_is_not_a_visma_date(text):
 
     with pytest.raises(ValueError):
         parse_date(text)
+
+
+@pytest.mark.parametrize(("path", "type_name"), [
+    ("/v2/projects", "ProjectApi"), ("/v2/vatcodes", "VatCodeApi"), ("/v2/users", "UserApi"),
+    ("/v2/voucherdrafts", "VoucherDraftApi"), ("/v2/attachments", "Attachment"),
+])
+def test_every_list_names_its_type_when_a_query_names_a_property_it_lacks(api, check, path, type_name):
+    # OData's "Could not find a property named 'X' on type 'T'" names the schema of Visma's document for every list.
+    err = error_of(check(api(BAKKERIJ).get(path, params={"$orderby": "Nonexistent"})))
+    assert err["ErrorCode"] == 6000
+    assert err["DeveloperErrorMessage"] == (
+        f"QueryParameterError - Could not find a property named 'Nonexistent' on type '{type_name}'.")
